@@ -20,7 +20,7 @@ from nasrepro.config import method_config, space_config
 from nasrepro.data.datasets import load_dataset, train_val_split
 from nasrepro.data.loader import IMAGENET16_PAD, PAD, DeviceLoader, mean_std
 from nasrepro.errors import ConfigError
-from nasrepro.evaluation.evaluate import collect_outputs, evaluate_architectures
+from nasrepro.evaluation.evaluate import collect_outputs, evaluate_architectures, evaluate_distinct
 from nasrepro.evaluation.metrics import ranking_summary
 from nasrepro.io import atomic_path, write_csv, write_json
 from nasrepro.samplers import SAMPLERS, make_sampler
@@ -321,8 +321,8 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     vx, vy = _eval_tensors(scfg, split.val_x, split.val_y, runtime, ev.get("val_images"))
 
     def score(indices) -> np.ndarray:
-        return evaluate_architectures(trainer.model, [archs[i] for i in indices], vx, vy, runtime, ev["batch_size"],
-                                      progress=_progress(log, "ranking"))
+        return evaluate_distinct(trainer.model, [archs[i] for i in indices], space.supernet_key, vx, vy, runtime,
+                                 ev["batch_size"], progress=_progress(log, "ranking"))
 
     gt = ground_truth_for(cfg, space_name, trained_ground_truth)
     ranked = ranking_set(len(archs), ev.get("rank_archs"))

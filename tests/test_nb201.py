@@ -277,3 +277,31 @@ def test_prune_to_keeps_the_path(space, arch):
     other = tuple((a + 1) % 5 for a in arch)
     with pytest.raises(RuntimeError, match="pruned"):
         pruned(x, other)
+
+
+def test_live_edges_only_is_exact_for_the_supernet(space):
+    from nasrepro.evaluation.evaluate import evaluate_architectures, evaluate_distinct
+    from nasrepro.spaces.nb201 import live_edges_only
+    from nasrepro.training.runtime import make_runtime
+
+    archs = space.enumerate()
+    keys = [space.supernet_key(a) for a in archs]
+    assert len(set(keys)) == 12205
+    # node 1 feeds nothing (1->2 and 1->3 are none): edge 0->1 is dead; everything else reaches node 3
+    assert live_edges_only((3, 2, 0, 4, 0, 1)) == (0, 2, 0, 4, 0, 1)
+    assert live_edges_only((3, 2, 1, 4, 0, 1)) == (3, 2, 1, 4, 0, 1)
+    # 2->3 none: node 2 is dead, so are edges into it, and node 1 then only lives through 1->3
+    assert live_edges_only((3, 2, 1, 4, 0, 0)) == (0, 0, 0, 4, 0, 0)
+    torch.manual_seed(0)
+    net = space.build_supernet(10, 0.25)
+    x, y = torch.randn(16, 3, 32, 32), torch.randint(0, 10, (16,))
+    pick = [a for a, k in zip(archs, keys) if a != k][:6]
+    rt = make_runtime("cpu")
+    full = evaluate_architectures(net, pick, x, y, rt)
+    canon = evaluate_architectures(net, [live_edges_only(a) for a in pick], x, y, rt)
+    np.testing.assert_array_equal(full, canon)
+    with torch.no_grad():
+        net.train()  # batch statistics, as ranking uses them
+        for a in pick:
+            torch.testing.assert_close(net(x, a), net(x, live_edges_only(a)), rtol=0, atol=0)
+    np.testing.assert_array_equal(evaluate_distinct(net, pick, space.supernet_key, x, y, rt), full)

@@ -107,3 +107,10 @@ class SearchSpace(ABC):
     def aliases(self, arch: Arch) -> Arch:
         """Canonical representative of architectures that compute the same function."""
         return tuple(arch)
+
+    def supernet_key(self, arch: Arch) -> Arch:
+        """Canonical member of the architectures that run *exactly* the same computation through the
+        supernet's shared weights, so ranking can score each class once. Unlike ``aliases`` (the
+        benchmark's notion of duplicates), this must be exact: the default is the architecture itself.
+        """
+        return tuple(arch)

@@ -161,6 +161,23 @@ def unique_str(arch: Arch) -> str:
     return expr[NUM_NODES - 1]
 
 
+def live_edges_only(arch: Arch) -> Arch:
+    """``arch`` with ``none`` on every edge whose target node cannot reach the cell output.
+
+    Such an edge runs (BN shift included) but its result is summed into a node that no path carries
+    to node 3, so the cell, and with it the network, computes the same function with or without it.
+    This is exact for the weight-sharing supernet, unlike ``unique_str``: 15,625 cells collapse to
+    12,205 distinct supernet paths, which is what ranking all cells has to evaluate.
+    """
+    arch = list(_check(arch))
+    reaches_output = {NUM_NODES - 1: True}
+    for node in range(NUM_NODES - 2, 0, -1):
+        reaches_output[node] = any(
+            arch[e] != 0 and reaches_output[dst] for e, (src, dst) in enumerate(EDGES) if src == node
+        )
+    return tuple(0 if not reaches_output[dst] else op for op, (src, dst) in zip(arch, EDGES))
+
+
 # --------------------------------------------------------------------------------------- modules
 class ReLUConvBN(nn.Module):
     """NAS-Bench-201's ``nor_conv``: ReLU, then conv, then BN."""
@@ -366,6 +383,9 @@ class NB201Space(SearchSpace):
     def unique_str(self, arch: Arch) -> str:
         return unique_str(arch)
 
+    def supernet_key(self, arch: Arch) -> Arch:
+        return live_edges_only(arch)
+
 
 __all__ = [
     "DATASETS",
@@ -378,6 +398,7 @@ __all__ = [
     "ResidualReduction",
     "SearchCell",
     "arch_to_str",
+    "live_edges_only",
     "str_to_arch",
     "unique_str",
 ]
