@@ -20,7 +20,7 @@ from nasrepro.config import method_config, space_config
 from nasrepro.data.datasets import load_dataset, train_val_split
 from nasrepro.data.loader import IMAGENET16_PAD, PAD, DeviceLoader, mean_std
 from nasrepro.errors import ConfigError
-from nasrepro.evaluation.evaluate import collect_outputs, evaluate_architectures, evaluate_distinct
+from nasrepro.evaluation.evaluate import collect_outputs, evaluate_architectures
 from nasrepro.evaluation.metrics import ranking_summary
 from nasrepro.io import atomic_path, write_csv, write_json
 from nasrepro.samplers import SAMPLERS, make_sampler
@@ -321,13 +321,14 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     vx, vy = _eval_tensors(scfg, split.val_x, split.val_y, runtime, ev.get("val_images"))
 
     def score(indices) -> np.ndarray:
-        return evaluate_distinct(trainer.model, [archs[i] for i in indices], space.supernet_key, vx, vy, runtime,
-                                 ev["batch_size"], progress=_progress(log, "ranking"))
+        return evaluate_architectures(trainer.model, [archs[i] for i in indices], vx, vy, runtime, ev["batch_size"],
+                                      progress=_progress(log, "ranking"))
 
     gt = ground_truth_for(cfg, space_name, trained_ground_truth)
     ranked = ranking_set(len(archs), ev.get("rank_archs"))
     ranked = ranked[coverage(gt, [archs[i] for i in ranked])]  # trained ground truth may cover a subset
-    val_acc = score_resumable(score, ranked, out_dir / "ranking.partial.npz", log=log)
+    reps, members = distinct_paths(space, archs, ranked)
+    val_acc = score_resumable(score, reps, out_dir / "ranking.partial.npz", log=log)[members]
     chosen, cand_acc = select_final(sampler, len(archs), ranked, val_acc, scfg["selection"]["k"], rng, score)
     gt_acc = np.array([gt.accuracy_of(archs[i]) for i in ranked])
     arch = archs[chosen]
@@ -363,6 +364,17 @@ def chosen_ground_truth(gt, arch: Arch) -> dict:
         return {"gt_acc": gt.accuracy_of(arch), "gt_rank": gt.rank_of(arch), "ground_truth": gt.source}
     except KeyError:
         return {"gt_acc": float("nan"), "gt_rank": None, "ground_truth": gt.source}
+
+
+def distinct_paths(space: SearchSpace, archs: Sequence[Arch], indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Representatives of the distinct supernet paths among ``indices`` (``space.supernet_key``) and,
+    for each index, the position of its representative: ``scores_of_reps[members]`` scores them all."""
+    keys = [space.supernet_key(archs[i]) for i in indices]
+    first: dict[Arch, int] = {}
+    members = np.array([first.setdefault(k, len(first)) for k in keys], dtype=np.int64)
+    reps = np.empty(len(first), dtype=np.int64)
+    reps[members[::-1]] = np.asarray(indices)[::-1]  # first occurrence wins
+    return reps, members
 
 
 def score_resumable(score: Callable[[Sequence[int]], np.ndarray], indices: np.ndarray, partial: Path,

@@ -53,25 +53,6 @@ def evaluate_architectures(
     return (correct.double() * 100.0 / images.shape[0]).cpu().numpy()
 
 
-def evaluate_distinct(
-    model: nn.Module,
-    archs: Sequence[Arch],
-    key: Callable[[Arch], Arch],
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    runtime: Runtime,
-    batch_size: int = 512,
-    progress: Callable[[int, int], None] | None = None,
-) -> np.ndarray:
-    """``evaluate_architectures`` that scores each class of ``key``-equivalent paths once
-    (``SearchSpace.supernet_key``) and copies the score to its members."""
-    keys = [key(a) for a in archs]
-    distinct = list(dict.fromkeys(keys))
-    acc = evaluate_architectures(model, distinct, images, labels, runtime, batch_size, progress)
-    where = {k: i for i, k in enumerate(distinct)}
-    return acc[[where[k] for k in keys]]
-
-
 @torch.no_grad()
 def collect_outputs(
     model: nn.Module, archs: Sequence[Arch], images: torch.Tensor, runtime: Runtime,
