@@ -17,6 +17,7 @@ include: "workflow/rules/supernet.smk"
 include: "workflow/rules/pooling.smk"
 include: "workflow/rules/nb_macro.smk"
 include: "workflow/rules/nb201.smk"
+include: "workflow/rules/chapter5.smk"
 
 
 rule all:

@@ -87,6 +87,12 @@ def space_config(resolved: dict, space: str) -> dict:
         raise ConfigError(f"config error at presets.{resolved['preset']}: no section for space {space!r}") from None
 
 
+def space_of(resolved: dict, section: str) -> str:
+    """Registered search space of a preset section. A section is a *setting* (space, dataset and
+    protocol); its name is the space unless it says ``space:`` (e.g. ``nb201-c100: {space: nb201}``)."""
+    return space_config(resolved, section).get("space", section)
+
+
 def method_config(resolved: dict, method: str) -> dict:
     try:
         return resolved["methods"][method]

@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from nasrepro.benchmarks.trained import coverage, ground_truth_for
-from nasrepro.config import method_config, space_config
+from nasrepro.config import method_config, space_config, space_of
 from nasrepro.data.datasets import load_dataset, train_val_split
 from nasrepro.data.loader import IMAGENET16_PAD, PAD, DeviceLoader, mean_std
 from nasrepro.errors import ConfigError
@@ -97,7 +97,7 @@ def run_standalone(cfg: dict, space_name: str, arch_text: str, seed: int, out_js
     The job checkpoints beside ``out_json`` so a killed run resumes where it stopped.
     """
     scfg = space_config(cfg, space_name)
-    space = get_space(space_name)
+    space = get_space(space_of(cfg, space_name))
     arch = space.parse(arch_text)
     sa = scfg["standalone"]
     runtime = _runtime(cfg)
@@ -141,7 +141,7 @@ def run_warmup(cfg: dict, space_name: str, seed: int, out_dir: str | Path, log: 
     the outputs after shorter warm-ups (``snapshots/outputs_<i>.npz``)."""
     out_dir = Path(out_dir)
     scfg = space_config(cfg, space_name)
-    space = get_space(space_name)
+    space = get_space(space_of(cfg, space_name))
     runtime = _runtime(cfg)
     split = nas_split(cfg, scfg)
     archs = space.enumerate()
@@ -282,6 +282,9 @@ def method_phases(method: dict, scfg: dict) -> list[Phase]:
     if method["sampler"] == "mcts":
         u, w, s = scfg["search"].get("phases", [0.0, 0.25, 0.35])
         return [Phase("uniform", u), Phase("explore", w), Phase("sample", s)]
+    if method["sampler"] == "density":  # Alg. 5.1/5.2: uniform warm-up, then density-aware sampling
+        warm = float(scfg["search"].get("warmup_fraction", 0.0))
+        return ([Phase("uniform", warm)] if warm > 0 else []) + [Phase("sample", 1.0 - warm)]
     return [Phase("sample", 1.0)]
 
 
@@ -299,7 +302,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     out_dir = Path(out_dir)
     scfg = space_config(cfg, space_name)
     method = method_config(cfg, method_name)
-    space = get_space(space_name)
+    space = get_space(space_of(cfg, space_name))
     runtime = _runtime(cfg)
     split = nas_split(cfg, scfg)
     archs = space.enumerate()
@@ -331,6 +334,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     val_acc = score_resumable(score, reps, out_dir / "ranking.partial.npz", log=log)[members]
     chosen, cand_acc = select_final(sampler, len(archs), ranked, val_acc, scfg["selection"]["k"], rng, score)
     gt_acc = np.array([gt.accuracy_of(archs[i]) for i in ranked])
+    density = density_diagnostics(sampler, reps)
     arch = archs[chosen]
     summary = {
         "space": space_name, "method": method_name, "label": method["label"], "seed": seed,
@@ -342,6 +346,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
         "device": torch.cuda.get_device_name(runtime.device) if runtime.device.type == "cuda" else "cpu",
         "unique_visited": int((result.visits > 0).sum()), "ranked_archs": len(ranked),
         **ranking_summary(val_acc, gt_acc),
+        **density,
         **{k: v for k, v in tree_info.items() if isinstance(v, (int, float, str))},
     }
     probs = sampler.probabilities() if sampler is not None else np.full(len(archs), 1 / len(archs))
@@ -356,6 +361,23 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     log(f"{method['label']} seed {seed}: chose {summary['arch']} (rank {summary['gt_rank']}), "
         f"tau {summary['kendall_tau']:.3f}")
     return summary
+
+
+def density_diagnostics(sampler, indices: np.ndarray) -> dict:
+    """Thesis Table 5.4: Pearson correlation between the prototype density of Alg. 5.2 (K prototypes)
+    and the fine-grained density (mean distance to every other architecture, Alg. 5.1) over the
+    ranked architectures, plus the share of draws that Eq. 5.10 accepted."""
+    from nasrepro.samplers.density import DensitySampler, mean_cosine_distance
+
+    if not isinstance(sampler, DensitySampler) or sampler.k is None or sampler.centres is None:
+        return {}
+    feats = sampler.features(indices)
+    fine = 1.0 / np.maximum(mean_cosine_distance(feats), 1e-12)
+    proto = sampler.densities(indices)
+    pearson = float(np.corrcoef(proto, fine)[0, 1]) if len(indices) > 2 and proto.std() > 0 and fine.std() > 0 \
+        else float("nan")
+    return {"prototypes": sampler.k, "density_pearson": pearson, "density_archs": int(len(indices)),
+            "accept_rate": sampler.accepted / max(1, sampler.tries)}
 
 
 def chosen_ground_truth(gt, arch: Arch) -> dict:
@@ -406,6 +428,8 @@ def select_final(sampler, population: int, ranked: np.ndarray, ranked_acc: np.nd
     """Paper App. B.1: k = 1 takes the maximum-probability path; k > 1 samples k architectures with
     lambda = 0 and keeps the best on validation data. Uniform training has no probabilities: with k = 1
     it takes the best ranked architecture, with k > 1 the best of k uniform draws."""
+    if sampler is not None and not sampler.guides_selection:
+        sampler = None  # density / fairness probabilities say nothing about quality: select as uniform
     if sampler is None and k == 1:
         best = int(np.argmax(ranked_acc))
         return int(ranked[best]), float(ranked_acc[best])

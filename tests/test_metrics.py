@@ -22,7 +22,7 @@ def test_precision_and_top_k_tau():
     assert precision_at_k(est, truth, 3) == pytest.approx(2 / 3)
     assert kendall_tau_top_k(truth, truth, 4) == pytest.approx(1.0)
     s = ranking_summary(est, truth, ks=(3,))
-    assert set(s) == {"kendall_tau", "spearman", "precision_at_3", "kendall_tau_top3"}
+    assert set(s) == {"kendall_tau", "spearman", "precision_at_3", "kendall_tau_top3", "top1_gt_acc", "top3_gt_acc"}
 
 
 def test_min_rank_matches_scipy():
@@ -32,3 +32,14 @@ def test_min_rank_matches_scipy():
 
     v = np.random.default_rng(1).integers(0, 6, 200).astype(float)
     assert np.array_equal(min_rank(v), rankdata(-v, method="min").astype(int))
+
+
+def test_top_k_truth_averages_the_truth_of_the_supernet_top_k():
+    from nasrepro.evaluation.metrics import ranking_summary, top_k_truth
+
+    estimate = np.array([0.1, 0.9, 0.5, 0.9, 0.3])
+    truth = np.array([10.0, 20.0, 30.0, 40.0, 50.0])
+    assert top_k_truth(estimate, truth, 1) == 20.0  # tie at 0.9 goes to the earlier architecture
+    assert top_k_truth(estimate, truth, 3) == (20.0 + 40.0 + 30.0) / 3
+    summary = ranking_summary(estimate, truth, ks=(2,))
+    assert summary["top1_gt_acc"] == 20.0 and summary["top2_gt_acc"] == 30.0

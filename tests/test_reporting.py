@@ -46,3 +46,17 @@ def test_table1_keeps_reference_rows_and_marks_unimplemented_methods(tmp_path):
     assert row["arch"] == "not implemented" and row["published_avg_acc"] == 91.36
     assert frame.set_index("method").loc["default", "best_rank"] == 15
     assert set(frame["preset"]) == {"demo"}
+
+
+def test_table5_3_columns_say_why_they_are_empty():
+    from nasrepro.config import load, resolve
+    from nasrepro.reporting.builders import TABLE5_3_COLUMNS, table5_3_skip_reason
+
+    demo = resolve(load("config/config.yaml", {"preset": "demo"}))
+    reasons = {col: table5_3_skip_reason(demo, section, ds) for col, section, ds in TABLE5_3_COLUMNS}
+    assert reasons["cifar10"] is None  # the embedded CIFAR-10 subset stands in
+    assert "no nb201-c100 section" in reasons["cifar100"]
+    assert "stand-in, not imagenet16-120" in reasons["imagenet16"]
+    paper = resolve(load("config/config.yaml", {"preset": "paper"}))
+    assert all(table5_3_skip_reason(paper, s, d) is None for _, s, d in TABLE5_3_COLUMNS)
+    assert paper["nb201-c100"]["space"] == "nb201" and paper["nb201-c100"]["benchmark"]["dataset"] == "cifar100"

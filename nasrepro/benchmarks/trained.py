@@ -30,11 +30,12 @@ def from_standalone(space_name: str, files: Iterable[str | Path]) -> GroundTruth
 
 def ground_truth_for(cfg: dict, space_name: str, trained_files: Iterable[str | Path] = ()) -> GroundTruth:
     """The ground truth the config chooses for scoring supernets: published (default) or trained."""
-    choice = cfg[space_name].get("ground_truth", "published")
-    if choice == "trained":
-        return from_standalone(space_name, trained_files)
+    section = cfg[space_name]
+    space = section.get("space", space_name)  # a setting such as nb201-c100 names its space
+    if section.get("ground_truth", "published") == "trained":
+        return from_standalone(space, trained_files)
     # e.g. NAS-Bench-201 names its dataset key, metric, epoch budget and seed in ``benchmark``
-    return load_ground_truth(space_name, **cfg[space_name].get("benchmark", {}))
+    return load_ground_truth(space, **section.get("benchmark", {}))
 
 
 def coverage(gt: GroundTruth, archs) -> np.ndarray:

@@ -40,4 +40,15 @@ def ranking_summary(estimate: np.ndarray, truth: np.ndarray, ks: tuple[int, ...]
         if k < len(truth):
             out[f"precision_at_{k}"] = precision_at_k(estimate, truth, k)
             out[f"kendall_tau_top{k}"] = kendall_tau_top_k(estimate, truth, k)
+    for k in (1,) + tuple(ks):
+        if k <= len(truth):
+            out[f"top{k}_gt_acc"] = top_k_truth(estimate, truth, k)
     return out
+
+
+def top_k_truth(estimate: np.ndarray, truth: np.ndarray, k: int) -> float:
+    """Mean ground-truth value of the ``k`` architectures the supernet ranks highest (thesis Table 5.1's
+    Top-1/5/10); ties in the estimate go to the earlier architecture."""
+    estimate, truth = np.asarray(estimate, dtype=float), np.asarray(truth, dtype=float)
+    order = np.lexsort((np.arange(estimate.size), -estimate))
+    return float(truth[order[:k]].mean())

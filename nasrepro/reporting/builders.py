@@ -12,6 +12,7 @@ import pandas as pd
 
 from nasrepro.benchmarks import load_ground_truth
 from nasrepro.benchmarks.trained import ground_truth_for
+from nasrepro.config import space_of
 from nasrepro.reporting import published
 from nasrepro.reporting.tables import ground_truth_table, load_summaries, method_rows, read_benchmark_seconds, \
     reference_row, tag, with_published
@@ -49,9 +50,19 @@ def pooling_uniform_tau(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
     return tag(out, cfg)
 
 
+NOT_IMPLEMENTED = "not implemented"
+QUOTED = "quoted from its paper (not reproduced)"
+
+
 def method_table(space_name: str | None, pub: dict, default_arch: str | None = None, reference_rows: bool = True,
-                 not_implemented: dict[str, str] | None = None, labels: dict[str, str] | None = None) -> Callable:
-    """Rows per method (in the order of the inputs); Table 1/3 also get the Default and Best rows."""
+                 not_implemented: dict[str, str] | None = None, labels: dict[str, str] | None = None,
+                 quoted: dict[str, str] | None = None,
+                 not_applicable: dict[tuple[str, str], tuple[str, str]] | None = None) -> Callable:
+    """Rows per method (in the order of the inputs); Table 1/3 also get the Default and Best rows.
+
+    Rows the harness does not run keep the printed values with a status in the ``arch`` column:
+    ``not_implemented`` (method -> label), ``quoted`` (rows the document took from other papers) and
+    ``not_applicable`` ((space, method) -> (label, reason))."""
 
     def build(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
         summaries = load_summaries([p for p in inputs if Path(p).name == "summary.json"])
@@ -70,12 +81,16 @@ def method_table(space_name: str | None, pub: dict, default_arch: str | None = N
         head, tail = [], []
         if reference_rows:
             trained = [p for p in inputs if Path(p).parent.name == "standalone"]
-            space, gt = get_space(space_name), ground_truth_for(cfg, space_name, trained)
+            space, gt = get_space(space_of(cfg, space_name)), ground_truth_for(cfg, space_name, trained)
             head = [reference_row("default", "Default Arch.", space.parse(default_arch), space, gt)] if default_arch else []
             tail = [reference_row("best", "Best", gt.best(), space, gt)]
-        # Methods the harness does not run yet keep their row, with the published values only.
-        missing = [{"space": space_name, "method": m, "label": label, "arch": "not implemented"}
-                   for m, label in (not_implemented or {}).items()]
+        # Methods the harness does not run keep their row, with the published values only.
+        missing = [{"space": space_name, "method": m, "label": label, "arch": QUOTED}
+                   for m, label in (quoted or {}).items()]
+        missing += [{"space": space_name, "method": m, "label": label, "arch": NOT_IMPLEMENTED}
+                    for m, label in (not_implemented or {}).items()]
+        missing += [{"space": sp, "method": m, "label": label, "arch": f"not applicable: {why}"}
+                    for (sp, m), (label, why) in (not_applicable or {}).items()]
         rows = pd.concat([pd.DataFrame(head), rows, pd.DataFrame(missing), pd.DataFrame(tail)], ignore_index=True)
         return tag(with_published(rows, pub), cfg)
 
@@ -119,6 +134,56 @@ def ground_truth_check(space_name: str) -> Callable:
     return build
 
 
+# Thesis Table 5.3: the NAS-Bench-201 setting (preset section) behind each dataset column.
+TABLE5_3_COLUMNS = (("cifar10", "nb201-c10", "cifar10"), ("cifar100", "nb201-c100", "cifar100"),
+                    ("imagenet16", "nb201", "imagenet16-120"))
+
+
+def table5_3_skip_reason(cfg: dict, section: str, dataset: str) -> str | None:
+    """Why a dataset column of Table 5.3 has no runs in this preset (None: it has)."""
+    scfg = cfg.get(section)
+    if scfg is None:
+        return (f"skipped: preset {cfg['preset']!r} has no {section} section "
+                f"({dataset} is not embedded; use --config preset=paper with the data in data_root)")
+    if scfg.get("dataset") != dataset and not (dataset == "cifar10" and scfg.get("dataset") == "demo-cifar10"):
+        return (f"skipped: preset {cfg['preset']!r} runs {section} on {scfg.get('dataset')} "
+                f"as a stand-in, not {dataset}")
+    return None
+
+
+def thesis_table5_3(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
+    """One row per sampling method; top-1 accuracy (mean ± std over seeds) and Kendall's tau per dataset."""
+    summaries = load_summaries([p for p in inputs if Path(p).name == "summary.json"])
+    search, _ = _seconds_by_run([p for p in inputs if Path(p).suffix == ".tsv"])
+    labels = {"uniform": "Uniform", "fairnas": "FairNas", "debiased-k100": "Debiased (ours)"}
+    rows = {m: {"method": m, "label": label} for m, label in labels.items()}
+    hours: dict[str, list[float]] = {m: [] for m in labels}
+    for column, section, dataset in TABLE5_3_COLUMNS:
+        reason = table5_3_skip_reason(cfg, section, dataset)
+        mine = [r for r in summaries if r["space"] == section]
+        agg = method_rows(mine).set_index("method") if mine and reason is None else None
+        for m, row in rows.items():
+            if agg is None or m not in agg.index:
+                row[f"{column}_status"] = reason or "no runs given"
+                continue
+            row[f"{column}_status"] = f"run on {cfg[section]['dataset']}"
+            row[f"{column}_acc"], row[f"{column}_acc_std"] = agg.at[m, "avg_acc"], agg.at[m, "std_acc"]
+            row[f"{column}_tau"] = agg.at[m, "kendall_tau"]
+            row[f"{column}_arch"] = agg.at[m, "arch"]
+            hours[m] += [search[k] / 3600.0 for k in search if k[0] == m and any(
+                r["space"] == section and r["method"] == m and int(r["seed"]) == k[1] for r in mine)]
+    for m, row in rows.items():
+        row["gpu_hours"] = float(np.mean(hours[m])) if hours[m] else float("nan")
+    best = {"method": "best", "label": "Best"}
+    for column, section, dataset in TABLE5_3_COLUMNS:
+        if table5_3_skip_reason(cfg, section, dataset) is None:
+            gt = ground_truth_for(cfg, section)
+            best[f"{column}_acc"], best[f"{column}_arch"] = gt.accuracy_of(gt.best()), get_space("nb201").format(gt.best())
+    frame = pd.DataFrame([*rows.values(), best])
+    frame.insert(0, "space", "nb201")
+    return tag(with_published(frame, published.THESIS_TABLE5_3), cfg)
+
+
 TABLES: dict[str, Callable[[dict, list[Path]], pd.DataFrame]] = {
     "thesis_table2_1": thesis_table2_1,
     "pooling_uniform_tau": pooling_uniform_tau,
@@ -139,8 +204,8 @@ TABLES: dict[str, Callable[[dict, list[Path]], pd.DataFrame]] = {
     "nb201_ground_truth_check": ground_truth_check("nb201"),
     "thesis_table4_1": method_table(
         "pooling", published.THESIS_TABLE4_1, "[4,3,3]",
-        not_implemented={"darts": "DARTS (Liu et al., 2018b)", "gaea": "DARTS + GAEA (Li et al., 2020d)",
-                         "mixtures": "Balanced Mixtures (Roshtkhari et al., 2023)",
+        quoted={"darts": "DARTS (Liu et al., 2018b)", "gaea": "DARTS + GAEA (Li et al., 2020d)"},
+        not_implemented={"mixtures": "Balanced Mixtures (Roshtkhari et al., 2023)",
                          "iterative-mcts": "Iterative MCTS (ours)"},
         labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default",
                 "mcts-reg": "MCTS-prioritized (Su et al., 2021a)"}),
@@ -148,11 +213,23 @@ TABLES: dict[str, Callable[[dict, list[Path]], pd.DataFrame]] = {
         "pooling", published.THESIS_TABLE4_3, reference_rows=False,
         not_implemented={"iterative-mcts": "Iterative MCTS (ours)"},
         labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default"}),
+    "thesis_table5_1": method_table(
+        None, published.THESIS_TABLE5_1, reference_rows=False,
+        labels={"uniform": "Uniform", "fairnas": "Strict fairness", "debiased": "Debiased (ours)"},
+        not_applicable={("pooling-ch5", "fairnas"): (
+            "Strict fairness", "the Pooling space is 36 constrained flag settings, not a product of equal choices")}),
+    "thesis_table5_2": method_table(
+        None, published.THESIS_TABLE5_2, reference_rows=False,
+        labels={"debiased-enc": "Encoding", "debiased": "Functional (ours)"},
+        not_implemented={"gradient": "Gradient", "representational": "Representational"}),
+    "thesis_table5_3": thesis_table5_3,
+    "thesis_table5_4": method_table("nb201-c10", published.THESIS_TABLE5_4, reference_rows=False),
     "thesis_table4_2": method_table(
         "nb201", published.THESIS_TABLE4_2,
-        not_implemented={"darts": "DARTS (Liu et al., 2018b)", "enas": "ENAS (Pham et al., 2018)",
-                         "rsps": "RSPS (Li & Talwalkar, 2020)", "gdas": "GDAS (Dong & Yang, 2019b)",
-                         "naswot": "NASWOT (Mellor et al., 2021)", "iterative-mcts": "Iterative MCTS (ours)"},
+        quoted={"darts": "DARTS (Liu et al., 2018b)", "enas": "ENAS (Pham et al., 2018)",
+                "rsps": "RSPS (Li & Talwalkar, 2020)", "gdas": "GDAS (Dong & Yang, 2019b)",
+                "naswot": "NASWOT (Mellor et al., 2021)"},
+        not_implemented={"iterative-mcts": "Iterative MCTS (ours)"},
         labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default",
                 "mcts-reg": "MCTS-prioritized (Su et al., 2021a)"}),
 }

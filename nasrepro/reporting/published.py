@@ -142,3 +142,53 @@ THESIS_TABLE4_1 = {
 # Thesis Table 4.3: Kendall's tau among the 10 best architectures by ground truth.
 THESIS_TABLE4_3 = {m: {"kendall_tau_top10": t} for m, t in
                    {"uniform": 0.14, "boltzmann": 0.11, "mcts": 0.32, "iterative-mcts": 0.41}.items()}
+
+# Thesis Table 5.1 (CIFAR-10; Ch. 5 protocol): mean ground-truth accuracy of the supernet's top-1/5/10
+# architectures, the accuracy BSE (Boltzmann search on the trained supernet) finds, and Kendall's tau.
+_T51 = ("top1_gt_acc", "top5_gt_acc", "top10_gt_acc", "bse_acc", "kendall_tau")
+THESIS_TABLE5_1 = {
+    (space, m): dict(zip(_T51, vals))
+    for space, rows in {
+        "pooling-ch5": {"uniform": (90.51, 90.46, 90.54, 90.42, 0.16), "fairnas": (91.05, 90.63, 90.31, 91.70, 0.21),
+                        "debiased": (91.83, 90.92, 90.59, 92.01, 0.34)},
+        "nb-macro-ch5": {"uniform": (92.03, 91.72, 91.52, 92.09, 0.72), "fairnas": (92.47, 91.45, 91.22, 92.51, 0.72),
+                         "debiased": (92.56, 92.02, 91.64, 93.13, 0.74)},
+    }.items()
+    for m, vals in rows.items()
+}
+THESIS_TABLE5_1.update({("pooling-ch5", "default"): {"top1_gt_acc": 90.52}, ("pooling-ch5", "best"): {"top1_gt_acc": 92.01},
+                        ("nb-macro-ch5", "best"): {"top1_gt_acc": 93.13}})
+
+# Thesis Table 5.2: representation used for the density (Top-1, Top-5 mean ± std, BSE).
+THESIS_TABLE5_2 = {
+    (space, m): dict(zip(("top1_gt_acc", "top5_gt_acc", "top5_gt_acc_std", "bse_acc"), vals))
+    for space, rows in {
+        "pooling-ch5": {"gradient": (91.54, 91.37, 0.21, 91.77), "representational": (90.96, 90.81, 0.31, 91.04),
+                        "debiased-enc": (90.52, 90.61, 0.27, 91.01), "debiased": (91.83, 91.59, 0.24, 92.01)},
+        "nb-macro-ch5": {"gradient": (92.68, 92.58, 0.11, 93.05), "representational": (92.39, 92.32, 0.09, 92.90),
+                         "debiased-enc": (91.95, 90.59, 0.05, 92.02), "debiased": (92.56, 92.21, 0.16, 93.13)},
+    }.items()
+    for m, vals in rows.items()
+}
+
+# Thesis Table 5.3 (NAS-Bench-201): top-1 accuracy mean ± std and Kendall's tau per dataset, GPU hours.
+THESIS_TABLE5_3 = {
+    "uniform": {"cifar10_acc": 84.02, "cifar10_acc_std": 2.31, "cifar10_tau": 0.42, "cifar100_acc": 52.31,
+                "cifar100_acc_std": 3.49, "cifar100_tau": 0.39, "imagenet16_acc": 28.14, "imagenet16_acc_std": 6.15,
+                "imagenet16_tau": 0.49, "gpu_hours": 2.59},
+    "fairnas": {"cifar10_acc": 87.33, "cifar10_acc_std": 0.89, "cifar10_tau": 0.53, "cifar100_acc": 54.07,
+                "cifar100_acc_std": 2.45, "cifar100_tau": 0.49, "imagenet16_acc": 37.03, "imagenet16_acc_std": 1.96,
+                "imagenet16_tau": 0.51, "gpu_hours": 2.64},
+    "debiased-k100": {"cifar10_acc": 91.63, "cifar10_acc_std": 1.21, "cifar10_tau": 0.59, "cifar100_acc": 66.48,
+                      "cifar100_acc_std": 2.08, "cifar100_tau": 0.58, "imagenet16_acc": 42.71,
+                      "imagenet16_acc_std": 0.79, "imagenet16_tau": 0.63, "gpu_hours": 2.70},
+    "best": {"cifar10_acc": 94.37, "cifar100_acc": 73.51, "imagenet16_acc": 47.31},
+}
+
+# Thesis Table 5.4 (NAS-Bench-201, CIFAR-10): prototypes K -> top-1 mean ± std, Pearson correlation of the
+# prototype density with the fine-grained density.
+THESIS_TABLE5_4 = {
+    f"debiased-k{k}": {"avg_acc": acc, "std_acc": std, "density_pearson": r}
+    for k, acc, std, r in ((5, 54.12, 5.16, 0.21), (50, 86.71, 4.36, 0.42), (100, 91.63, 1.21, 0.86),
+                           (200, 91.52, 1.24, 0.88))
+}

@@ -15,6 +15,8 @@ SAMPLERS: dict[str, str] = {
     "independent": "nasrepro.samplers.independent:IndependentSampler",
     "boltzmann": "nasrepro.samplers.boltzmann:BoltzmannSampler",
     "mcts": "nasrepro.samplers.mcts:MCTSSampler",
+    "density": "nasrepro.samplers.density:DensitySampler",
+    "fair": "nasrepro.samplers.fair:FairSampler",
 }
 
 

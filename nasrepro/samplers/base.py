@@ -16,6 +16,10 @@ import numpy as np
 
 class Sampler(ABC):
     name: str = ""
+    uses_reward: bool = True  # False: the trainer skips the validation reward forward
+    guides_selection: bool = True  # False: probabilities say nothing about quality; select like uniform
+    needs_features: bool = False  # True: the trainer binds ``featurize(indices) -> supernet outputs``
+    paths_per_step: int = 1
 
     def __init__(self, encodings: np.ndarray, choices: list[int]):
         self.encodings = np.asarray(encodings, dtype=np.int64)
@@ -29,6 +33,10 @@ class Sampler(ABC):
     @abstractmethod
     def sample(self, rng: np.random.Generator) -> int:
         """Index (row of ``encodings``) of the architecture to train next."""
+
+    def sample_paths(self, rng: np.random.Generator) -> list[int]:
+        """Indices trained on the same mini-batch with one accumulated update (FairNAS: m paths)."""
+        return [self.sample(rng)]
 
     def update(self, index: int, reward: float) -> None:
         """Feed back the reward of the architecture just trained. Stateless samplers ignore it."""

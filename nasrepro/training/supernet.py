@@ -112,6 +112,10 @@ class SupernetTrainer:
         self.history: list[dict] = []
         self.start_epoch = 0
         self.elapsed = 0.0
+        if sampler is not None and sampler.needs_features:
+            if self.val is None:
+                raise ConfigError(f"sampler {sampler.name!r} needs validation data for its supernet outputs")
+            sampler.featurize = self.features
 
     def _phase_at(self, step: int) -> tuple[Phase, int, int]:
         for bound in self.bounds:
@@ -126,6 +130,15 @@ class SupernetTrainer:
             logits = self.model(images, arch)
             loss = F.cross_entropy(logits, labels)
         return (logits.argmax(1) == labels).float().mean(), loss.float()
+
+    def features(self, indices: Sequence[int]) -> np.ndarray:
+        """Outputs [n, B*classes] of architectures on one fixed validation batch (density sampling)."""
+        from nasrepro.evaluation.evaluate import collect_outputs
+
+        images, _ = self.val.loader.batch(0, 0)
+        out = collect_outputs(self.model, [self.archs[int(i)] for i in indices], images, self.runtime)
+        self.model.train()  # collect_outputs leaves the model in eval mode
+        return out.reshape(len(out), -1)
 
     def _reward(self, arch: Arch, logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor
                 ) -> tuple[float, float | None]:
@@ -193,22 +206,23 @@ class SupernetTrainer:
                 phase, start, end = self._phase_at(step)
                 if phase.mode == "sample":
                     self.sampler.set_progress((step - start) / max(1, end - start - 1))
-                    idx = self.sampler.sample(self.rng)
+                    paths = self.sampler.sample_paths(self.rng)
                 else:
-                    idx = int(self.rng.integers(n))
-                arch = self.archs[idx]
-                self.visits[idx] += 1
-                with self.runtime.autocast():
-                    logits = self.model(images, arch)
-                    loss = F.cross_entropy(logits, labels)
+                    paths = [int(self.rng.integers(n))]
                 self.opt.zero_grad(set_to_none=True)
-                loss.backward()
+                for idx in paths:  # several paths (strict fairness): gradients add up, one update
+                    arch = self.archs[idx]
+                    self.visits[idx] += 1
+                    with self.runtime.autocast():
+                        logits = self.model(images, arch)
+                        loss = F.cross_entropy(logits, labels)
+                    loss.backward()
+                    loss_sum += loss.detach() / len(paths)
+                    correct += (logits.detach().argmax(1) == labels).sum()
+                    seen += labels.shape[0]
                 self.opt.step()
                 self.sched.step()
-                loss_sum += loss.detach()
-                correct += (logits.detach().argmax(1) == labels).sum()
-                seen += labels.shape[0]
-                if phase.mode != "uniform":
+                if phase.mode != "uniform" and self.sampler.uses_reward:
                     reward, val_acc = self._reward(arch, logits, labels, loss)
                     self.sampler.update(idx, reward)
                     reward_sum += reward

@@ -34,7 +34,7 @@ def standalone_runs(space):
     from nasrepro.spaces import get_space
 
     scfg = space_cfg(space)
-    archs = scfg.get("standalone_archs") or [str(i) for i in range(1, get_space(space).size() + 1)]
+    archs = scfg.get("standalone_archs") or [str(i) for i in range(1, get_space(scfg.get("space", space)).size() + 1)]
     seeds = scfg.get("standalone", {}).get("seeds", [])
     return [f"{RES}/{space}/standalone/{a}_s{s}.json" for a in archs for s in seeds]
 

@@ -1,0 +1,213 @@
+"""Density-aware ("debiased") supernet sampling (thesis Ch. 5, §5.3.4-5.3.6, Algorithms 5.1 and 5.2).
+
+Uniform single-path training over-trains the dense regions of a search space: many architectures
+that compute nearly the same function share, and so pull, the same weights. The thesis samples an
+architecture with a probability that falls with its density, estimated from *functional* distances
+(Eq. 5.11): the cosine distance between the supernet's outputs of two architectures on one fixed
+validation batch.
+
+Two modes, as in the thesis:
+
+``prototypes=None`` (Alg. 5.1, enumerable spaces such as Pooling and NAS-Bench-Macro)
+    At the first draw (after the uniform warm-up phase) the outputs of every architecture are
+    computed once; ``d̄_a`` is the mean distance of ``a`` to all others (Eq. 5.5) and
+    ``M_τ(a) ∝ exp(d̄_a / τ)`` (Eq. 5.7). Sparse architectures (large mean distance) are drawn more.
+
+``prototypes=K`` (Alg. 5.2, large spaces such as NAS-Bench-201)
+    At the first draw, ``population`` architectures are drawn uniformly and their outputs clustered
+    with K-Means into ``K`` prototypes. Every step then draws ``a`` uniformly, computes its output,
+    ``d̄_a = Σ_k d(a, c_k) / (K - 1)``, ``α_a = 1 / d̄_a``, and accepts ``a`` for training with
+    probability ``sigmoid((α_mid - α_a) / τ)`` (Eq. 5.10); a rejected ``a`` is redrawn. Each drawn
+    ``a`` moves the prototypes by the soft assignment of Eqs. 5.8-5.9
+    (``β_k = d²(a, c_k) / Σ_j d²(a, c_j)``, ``c_k <- c_k + λ β_k (a - c_k)``), as the seed writes them.
+
+Readings of what the seeds leave open (documented in the README):
+
+* Scale of ``τ``. Fig. 5.5 describes τ = 25 as nearly uniform, τ = 5 as the useful setting and τ < 1
+  as over-enforced. Raw cosine distances span a few hundredths, which would make every τ of Fig. 5.5
+  uniform, so (``standardize=True``, the default) ``d̄`` and ``α`` are measured in standard
+  deviations of the population they were first computed on (all architectures, or the ``population``
+  sample). ``standardize=False`` applies Eqs. 5.7/5.10 to the raw values.
+* ``α_mid`` is the median ``α`` of the initial ``population`` sample.
+* Rejection: a step redraws until it accepts, at most ``max_tries`` times (then it keeps the last draw).
+* ``representation="encoding"`` replaces the supernet outputs by the one-hot encoding of the
+  architecture (cosine distance of one-hots = Hamming distance / layers: Table 5.2's "Encoding" row).
+
+The outputs come from ``featurize(indices) -> [n, D]``, which the trainer binds to its supernet and a
+fixed validation batch (one host sync per step in prototype mode: the accept/reject decision needs
+the value). All randomness comes from the caller's generator, and the state holds the prototypes,
+so a resumed run continues exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from scipy.cluster.vq import kmeans2
+
+from nasrepro.samplers.base import Sampler
+from nasrepro.samplers.schedules import SamplerConfigError, from_state, softmax, to_state
+
+REPRESENTATIONS = ("functional", "encoding")
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norm > 0, norm, 1.0)
+
+
+def mean_cosine_distance(features: np.ndarray) -> np.ndarray:
+    """``d̄_a = mean_{j != a} (1 - cos(f_a, f_j))`` for every row, in O(N·D) (Eq. 5.5 with Eq. 5.11)."""
+    f = unit_rows(features)
+    n = len(f)
+    if n < 2:
+        return np.zeros(n)
+    total = f.sum(0)
+    self_sim = (f * f).sum(1)  # 1, or 0 for an all-zero output
+    return 1.0 - (f @ total - self_sim) / (n - 1)
+
+
+def prototype_distances(features: np.ndarray, prototypes: np.ndarray) -> np.ndarray:
+    """Cosine distances [n, K] between rows of ``features`` and the prototypes."""
+    return 1.0 - unit_rows(features) @ unit_rows(prototypes).T
+
+
+def prototype_density(features: np.ndarray, prototypes: np.ndarray) -> np.ndarray:
+    """``α_a = 1 / d̄_a`` with ``d̄_a = Σ_k d(a, c_k) / (K - 1)`` (Alg. 5.2, lines 13-14)."""
+    k = len(prototypes)
+    mean_d = prototype_distances(features, prototypes).sum(1) / max(1, k - 1)
+    return 1.0 / np.maximum(mean_d, 1e-12)
+
+
+class DensitySampler(Sampler):
+    name = "density"
+    uses_reward = False
+    guides_selection = False  # the probabilities describe density, not quality
+    needs_features = True
+
+    def __init__(
+        self,
+        encodings: np.ndarray,
+        choices: list[int],
+        tau: float = 5.0,
+        prototypes: int | None = None,
+        population: int = 1000,
+        proto_lr: float = 0.05,
+        standardize: bool = True,
+        max_tries: int = 100,
+        representation: str = "functional",
+    ):
+        super().__init__(encodings, choices)
+        if not tau > 0:
+            raise SamplerConfigError(f"tau must be > 0, got {tau}")
+        if representation not in REPRESENTATIONS:
+            raise SamplerConfigError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
+        if prototypes is not None and not 2 <= int(prototypes) <= population:
+            raise SamplerConfigError(f"prototypes must be in [2, population={population}], got {prototypes}")
+        if not 0 < proto_lr <= 1:
+            raise SamplerConfigError(f"proto_lr (lambda of Eq. 5.9) must be in (0, 1], got {proto_lr}")
+        self.tau = float(tau)
+        self.k = None if prototypes is None else int(prototypes)
+        self.population = int(min(population, self.population_size))
+        self.proto_lr = float(proto_lr)
+        self.standardize = bool(standardize)
+        self.max_tries = int(max_tries)
+        self.representation = representation
+        self.featurize: Callable[[Sequence[int]], np.ndarray] | None = None
+        self.probs: np.ndarray | None = None  # Alg. 5.1
+        self.centres: np.ndarray | None = None  # Alg. 5.2
+        self.alpha_mid = 0.0
+        self.alpha_scale = 1.0
+        self.tries = 0
+        self.accepted = 0
+
+    # ------------------------------------------------------------------ representation
+    def features(self, indices: Sequence[int]) -> np.ndarray:
+        idx = np.asarray(indices, dtype=np.int64)
+        if self.representation == "encoding":
+            enc = self.encodings[idx]
+            width = int(max(self.choices))
+            return np.eye(width)[enc].reshape(len(idx), -1)
+        if self.featurize is None:
+            raise RuntimeError("density sampling needs supernet outputs: the trainer binds sampler.featurize")
+        return np.asarray(self.featurize(idx), dtype=np.float64).reshape(len(idx), -1)
+
+    # ------------------------------------------------------------------ initialisation
+    def _initialise(self, rng: np.random.Generator) -> None:
+        if self.k is None:
+            dbar = mean_cosine_distance(self.features(np.arange(self.population_size)))
+            if self.standardize:
+                dbar = (dbar - dbar.mean()) / (dbar.std() or 1.0)
+            self.probs = softmax(dbar, self.tau)
+            return
+        pick = np.sort(rng.choice(self.population_size, size=self.population, replace=False))
+        feats = unit_rows(self.features(pick))
+        seed = int(rng.integers(2**31 - 1))
+        centres, _ = kmeans2(feats, self.k, minit="++", seed=seed)
+        self.centres = centres
+        alpha = prototype_density(feats, centres)
+        self.alpha_mid = float(np.median(alpha))
+        self.alpha_scale = float(alpha.std()) if self.standardize and alpha.std() > 0 else 1.0
+
+    def accept_probability(self, alpha: float) -> float:
+        """Eq. 5.10."""
+        z = (self.alpha_mid - alpha) / (self.tau * self.alpha_scale)
+        return float(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
+
+    def _move_prototypes(self, feature: np.ndarray) -> None:
+        """Eqs. 5.8-5.9."""
+        f = unit_rows(feature[None])[0]
+        d2 = prototype_distances(f[None], self.centres)[0] ** 2
+        beta = d2 / d2.sum() if d2.sum() > 0 else np.full(len(d2), 1.0 / len(d2))
+        self.centres += self.proto_lr * beta[:, None] * (f[None] - self.centres)
+
+    # ------------------------------------------------------------------ sampling
+    def sample(self, rng: np.random.Generator) -> int:
+        if self.probs is None and self.centres is None:
+            self._initialise(rng)
+        if self.k is None:
+            return int(min(np.searchsorted(np.cumsum(self.probs), rng.random() * self.probs.sum()),
+                           self.population_size - 1))
+        for _ in range(self.max_tries):
+            a = int(rng.integers(self.population_size))
+            feature = self.features([a])
+            alpha = float(prototype_density(feature, self.centres)[0])
+            self._move_prototypes(feature[0])
+            self.tries += 1
+            if rng.random() < self.accept_probability(alpha):
+                break
+        self.accepted += 1
+        return a
+
+    def probabilities(self) -> np.ndarray:
+        if self.probs is not None:
+            return self.probs
+        return super().probabilities()  # Alg. 5.2 never forms M over the whole space
+
+    def densities(self, indices: Sequence[int]) -> np.ndarray:
+        """Prototype density ``α`` (Alg. 5.2) of ``indices`` under the current prototypes."""
+        if self.centres is None:
+            raise RuntimeError("prototypes are formed at the first draw of the sampling phase")
+        return prototype_density(self.features(indices), self.centres)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state.update({
+            "probs": None if self.probs is None else to_state(self.probs),
+            "centres": None if self.centres is None else to_state(self.centres),
+            "alpha_mid": self.alpha_mid, "alpha_scale": self.alpha_scale,
+            "tries": self.tries, "accepted": self.accepted,
+        })
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.probs = None if state["probs"] is None else from_state(state["probs"], np.float64)
+        self.centres = None if state["centres"] is None else from_state(state["centres"], np.float64)
+        self.alpha_mid = float(state["alpha_mid"])
+        self.alpha_scale = float(state["alpha_scale"])
+        self.tries = int(state["tries"])
+        self.accepted = int(state["accepted"])

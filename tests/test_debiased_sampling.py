@@ -1,0 +1,184 @@
+"""Density-aware sampling (thesis Alg. 5.1/5.2) and strict fairness (FairNAS), alone and in training."""
+
+import numpy as np
+import pytest
+import torch
+
+from nasrepro.data.loader import DeviceLoader
+from nasrepro.errors import ConfigError
+from nasrepro.samplers import make_sampler
+from nasrepro.samplers.density import (
+    DensitySampler,
+    mean_cosine_distance,
+    prototype_density,
+)
+from nasrepro.spaces import get_space
+from nasrepro.training.optim import OptimConfig
+from nasrepro.training.runtime import make_runtime, seed_everything
+from nasrepro.training.supernet import Phase, SupernetTrainer
+
+
+def clustered_features(n_dense=30, n_sparse=6, dim=8, seed=0):
+    """A tight cluster of near-duplicates plus a few scattered points: the cluster is the dense region."""
+    rng = np.random.default_rng(seed)
+    centre = rng.normal(size=dim)
+    dense = centre + 0.01 * rng.normal(size=(n_dense, dim))
+    sparse = rng.normal(size=(n_sparse, dim)) * 3
+    return np.vstack([dense, sparse])
+
+
+def test_mean_cosine_distance_matches_brute_force():
+    f = clustered_features()
+    u = f / np.linalg.norm(f, axis=1, keepdims=True)
+    d = 1 - u @ u.T
+    brute = (d.sum(1) - np.diag(d)) / (len(f) - 1)
+    np.testing.assert_allclose(mean_cosine_distance(f), brute, atol=1e-12)
+
+
+def test_alg51_draws_sparse_architectures_more_often_than_dense_ones():
+    f = clustered_features()
+    n = len(f)
+    s = DensitySampler(np.arange(n)[:, None], [n], tau=1.0)
+    s.featurize = lambda idx: f[np.asarray(idx)]
+    rng = np.random.default_rng(0)
+    draws = np.bincount([s.sample(rng) for _ in range(4000)], minlength=n)
+    p = s.probabilities()
+    assert p[30:].min() > p[:30].max()  # every sparse point beats every near-duplicate
+    assert draws[30:].sum() / 4000 == pytest.approx(p[30:].sum(), abs=0.03)
+    # a huge temperature is uniform sampling (Fig. 5.5)
+    hot = DensitySampler(np.arange(n)[:, None], [n], tau=1e6)
+    hot.featurize = s.featurize
+    hot.sample(rng)
+    np.testing.assert_allclose(hot.probabilities(), 1 / n, rtol=1e-4)
+
+
+def test_alg52_prototypes_reject_dense_draws_and_resume_exactly():
+    f = clustered_features(n_dense=200, n_sparse=40)
+    n = len(f)
+
+    def make():
+        s = DensitySampler(np.arange(n)[:, None], [n], tau=0.5, prototypes=5, population=120)
+        s.featurize = lambda idx: f[np.asarray(idx)]
+        return s
+
+    s, rng = make(), np.random.default_rng(1)
+    draws = [s.sample(rng) for _ in range(50)]
+    assert s.centres.shape == (5, f.shape[1]) and s.tries >= s.accepted == 50
+    # dense points have a higher prototype density alpha and so a lower acceptance probability
+    alpha = prototype_density(f, s.centres)
+    assert alpha[:200].mean() > alpha[200:].mean()
+    assert s.accept_probability(alpha[:200].mean()) < s.accept_probability(alpha[200:].mean())
+    draws = [s.sample(rng) for _ in range(600)]
+    assert np.mean(np.asarray(draws) >= 200) > 40 / 240  # sparse share above its uniform share
+    # state round trip: same prototypes, same future draws
+    state = s.state_dict()
+    t = make()
+    t.load_state_dict(state)
+    r1, r2 = np.random.default_rng(7), np.random.default_rng(7)
+    assert [s.sample(r1) for _ in range(20)] == [t.sample(r2) for _ in range(20)]
+    np.testing.assert_array_equal(s.centres, t.centres)
+
+
+def test_prototype_update_is_eq_5_8_and_5_9():
+    s = DensitySampler(np.zeros((4, 1), dtype=int), [1], prototypes=2, population=4, proto_lr=0.5)
+    s.centres = np.array([[1.0, 0.0], [0.0, 1.0]])
+    s._move_prototypes(np.array([1.0, 0.0]))
+    # d(a, c0) = 0, d(a, c1) = 1: beta = (0, 1), so only the far prototype moves, half-way to a
+    np.testing.assert_allclose(s.centres, [[1.0, 0.0], [0.5, 0.5]])
+
+
+def test_encoding_representation_needs_no_supernet():
+    space = get_space("nb-macro")
+    enc = space.encodings()
+    s = make_sampler("density", enc, space.choices_per_decision(), representation="encoding", tau=1.0)
+    s.sample(np.random.default_rng(0))
+    assert s.probabilities().shape == (len(enc),) and np.isclose(s.probabilities().sum(), 1.0)
+
+
+def test_fair_sampler_trains_every_choice_once_per_step():
+    space = get_space("nb201")
+    enc = space.encodings()
+    s = make_sampler("fair", enc, space.choices_per_decision())
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        paths = enc[s.sample_paths(rng)]
+        assert paths.shape == (5, 6)
+        assert all(sorted(paths[:, layer]) == [0, 1, 2, 3, 4] for layer in range(6))
+    with pytest.raises(ConfigError, match="every combination"):  # Pooling: 36 of 2**9 flag settings
+        pooling = get_space("pooling")
+        make_sampler("fair", pooling.encodings(), pooling.choices_per_decision())
+
+
+def tiny_trainer(sampler_name, seed=0, ckpt=None, **options):
+    space = get_space("nb-macro")
+    archs = space.enumerate()
+    g = torch.Generator().manual_seed(5)
+    x = torch.randint(0, 256, (64, 3, 32, 32), dtype=torch.uint8, generator=g)
+    y = torch.randint(0, 10, (64,), generator=g)
+    rng = seed_everything(seed)
+    sampler = make_sampler(sampler_name, space.encodings(archs), space.choices_per_decision(), **options)
+    train = DeviceLoader(x[:32], y[:32], 16, "cpu", augment=True, seed=seed)
+    val = DeviceLoader(x[32:], y[32:], 16, "cpu", augment=False, seed=seed + 1)
+    optim = OptimConfig(epochs=2, batch_size=16, lr=0.05, momentum=0.9, weight_decay=5e-4)
+    phases = [Phase("uniform", 0.5), Phase("sample", 0.5)]
+    return SupernetTrainer(space.build_supernet(width=0.125), archs, sampler, phases, optim,
+                           make_runtime("cpu", deterministic=True), train, val, rng, checkpoint=ckpt,
+                           log=lambda m: None)
+
+
+@pytest.mark.filterwarnings("ignore:Seems like .optimizer.step")
+def test_fair_step_applies_the_sum_of_the_path_gradients():
+    import copy
+
+    t = tiny_trainer("fair")
+    t.bounds = [(Phase("sample", 1.0), 0, t.total_steps)]
+    rec = {}
+    sample_paths, iterate, step = t.sampler.sample_paths, t.train.iterate, t.opt.step
+
+    def spy_paths(rng):
+        rec.setdefault("state", copy.deepcopy(t.model.state_dict()))
+        paths = sample_paths(rng)
+        rec.setdefault("paths", paths)
+        return paths
+
+    def spy_iterate(epoch):
+        for batch in iterate(epoch):
+            rec.setdefault("batch", batch)
+            yield batch
+
+    def spy_step(*a, **k):
+        rec.setdefault("grads", [None if p.grad is None else p.grad.clone() for p in t.model.parameters()])
+        return step(*a, **k)
+
+    t.sampler.sample_paths, t.train.iterate, t.opt.step = spy_paths, spy_iterate, spy_step
+    t.run(stop_after_epoch=1)
+    model = get_space("nb-macro").build_supernet(width=0.125)
+    model.load_state_dict(rec["state"])
+    model.train()
+    images, labels = rec["batch"]
+    for i in rec["paths"]:
+        torch.nn.functional.cross_entropy(model(images, t.archs[i]), labels).backward()
+    assert len(rec["paths"]) == 3
+    for mine, theirs in zip(rec["grads"], model.parameters()):
+        if theirs.grad is None:
+            assert mine is None
+        else:
+            torch.testing.assert_close(mine, theirs.grad)
+
+
+@pytest.mark.parametrize("name,options", [("fair", {}), ("density", {"prototypes": 4, "population": 40, "tau": 1.0})])
+def test_debiased_training_runs_and_resumes_bit_identically(tmp_path, name, options):
+    full = tiny_trainer(name, **options)
+    ref = full.run()
+    first = tiny_trainer(name, ckpt=tmp_path / "ck.pt", **options)
+    first.run(stop_after_epoch=1)
+    second = tiny_trainer(name, ckpt=tmp_path / "ck.pt", **options)
+    assert second.resume_if_possible()
+    res = second.run()
+    assert np.array_equal(ref.visits, res.visits)
+    for a, b in zip(full.model.parameters(), second.model.parameters()):
+        assert torch.equal(a, b)
+    per_step = 3 if name == "fair" else 1  # fair: 3 paths per NAS-Bench-Macro step in the sample phase
+    assert ref.visits.sum() == 2 + 2 * per_step
+    if name == "density":
+        assert full.sampler.centres is not None and full.sampler.accepted == 2
