@@ -6,21 +6,6 @@ TABLE5_3_METHODS = ["uniform", "fairnas", "debiased-k100"]
 TABLE5_4_METHODS = ["debiased-k5", "debiased-k50", "debiased-k100", "debiased-k200"]
 
 
-def table5_3_runs():
-    """Runs of every NAS-Bench-201 dataset column this preset can fill (the table says why others are empty)."""
-    from nasrepro.reporting.builders import TABLE5_3_COLUMNS, table5_3_skip_reason
-
-    files = []
-    for _, section, dataset in TABLE5_3_COLUMNS:
-        if table5_3_skip_reason(CFG, section, dataset) is None:
-            files += search_runs(section, TABLE5_3_METHODS)
-    return files
-
-
-def runs_by_section(table):
-    return [f for section, methods in table.items() if space_cfg(section) for f in search_runs(section, methods)]
-
-
 rule thesis_table5_1:
     conda:
         "../envs/nasrepro.yaml"
@@ -54,7 +39,7 @@ rule thesis_table5_3:
         "../envs/nasrepro.yaml"
     input:
         cfg=CONFIG_JSON,
-        runs=table5_3_runs(),
+        runs=table5_3_runs(TABLE5_3_METHODS),
     output:
         report("tables/thesis_table5_3.csv", category="Tables", caption="../report/table.rst"),
     log:

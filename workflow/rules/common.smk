@@ -65,3 +65,18 @@ def search_inputs(wildcards):
     if method_needs_warmup(wildcards.method):
         inputs["warmup"] = f"{RES}/{wildcards.space}/warmup/s{wildcards.seed}/outputs.npz"
     return inputs
+
+
+def table5_3_runs(methods):
+    """Runs of every NAS-Bench-201 dataset column this preset can fill (the table says why others are empty)."""
+    from nasrepro.reporting.builders import TABLE5_3_COLUMNS, table5_3_skip_reason
+
+    files = []
+    for _, section, dataset in TABLE5_3_COLUMNS:
+        if table5_3_skip_reason(CFG, section, dataset) is None:
+            files += search_runs(section, methods)
+    return files
+
+
+def runs_by_section(table):
+    return [f for section, methods in table.items() if space_cfg(section) for f in search_runs(section, methods)]
