@@ -282,7 +282,7 @@ def method_phases(method: dict, scfg: dict) -> list[Phase]:
     if method["sampler"] == "mcts":
         u, w, s = scfg["search"].get("phases", [0.0, 0.25, 0.35])
         return [Phase("uniform", u), Phase("explore", w), Phase("sample", s)]
-    if method["sampler"] == "density":  # Alg. 5.1/5.2: uniform warm-up, then density-aware sampling
+    if method["sampler"] in ("density", "iterative-mcts"):  # Alg. 5.1/5.2, §4.3.1: uniform first
         warm = float(scfg["search"].get("warmup_fraction", 0.0))
         return ([Phase("uniform", warm)] if warm > 0 else []) + [Phase("sample", 1.0 - warm)]
     return [Phase("sample", 1.0)]

@@ -166,7 +166,8 @@ def test_fair_step_applies_the_sum_of_the_path_gradients():
             torch.testing.assert_close(mine, theirs.grad)
 
 
-@pytest.mark.parametrize("name,options", [("fair", {}), ("density", {"prototypes": 4, "population": 40, "tau": 1.0})])
+@pytest.mark.parametrize("name,options", [("fair", {}), ("density", {"prototypes": 4, "population": 40, "tau": 1.0}),
+                                          ("iterative-mcts", {"iterations": 2, "rank_population": "visited"})])
 def test_debiased_training_runs_and_resumes_bit_identically(tmp_path, name, options):
     full = tiny_trainer(name, **options)
     ref = full.run()
@@ -182,3 +183,52 @@ def test_debiased_training_runs_and_resumes_bit_identically(tmp_path, name, opti
     assert ref.visits.sum() == 2 + 2 * per_step
     if name == "density":
         assert full.sampler.centres is not None and full.sampler.accepted == 2
+    if name == "iterative-mcts":
+        assert full.sampler.round == 1 and full.sampler.tree.same_structure(second.sampler.tree)
+
+
+def test_iterative_mcts_rebuilds_its_tree_from_each_ranking():
+    from nasrepro.samplers.iterative_mcts import IterativeMCTSSampler
+
+    space = get_space("pooling")
+    enc = space.encodings()
+    s = IterativeMCTSSampler(enc, space.choices_per_decision(), iterations=3, rank_batches=2)
+    calls = []
+    scores = [np.arange(36.0), -np.arange(36.0), np.arange(36.0) % 7]
+
+    def score(indices, batches):
+        calls.append((len(indices), batches))
+        return scores[len(calls) - 1][np.asarray(indices)]
+
+    s.score = score
+    rng = np.random.default_rng(0)
+    s.set_progress(0.0)
+    assert calls == [(36, 2)] and s.round == 0
+    # balanced binary tree over the ranking: the two best architectures are siblings at the bottom
+    assert s.tree.is_binary and s.tree.max_depth == 6
+    assert s.tree.parent[s.tree.node_of_leaf[35]] == s.tree.parent[s.tree.node_of_leaf[34]]
+    for _ in range(50):
+        s.update(s.sample(rng), 1.0)
+    s.set_progress(0.2)
+    assert len(calls) == 1  # same iteration: no re-ranking
+    s.set_progress(0.4)
+    assert len(calls) == 2 and s.round == 1 and s.visits.sum() == 0  # statistics restart (Alg. 4.1 line 5)
+    assert s.tree.parent[s.tree.node_of_leaf[0]] == s.tree.parent[s.tree.node_of_leaf[1]]
+    state = s.state_dict()
+    t = IterativeMCTSSampler(enc, space.choices_per_decision(), iterations=3, rank_batches=2)
+    t.load_state_dict(state)
+    assert t.round == 1 and t.tree.same_structure(s.tree)
+    s.set_progress(1.0)
+    assert len(calls) == 3 and s.round == 2
+
+
+def test_iterative_mcts_moving_average_ranking_uses_leaf_rewards():
+    from nasrepro.samplers.iterative_mcts import IterativeMCTSSampler
+
+    space = get_space("pooling")
+    s = IterativeMCTSSampler(space.encodings(), space.choices_per_decision(), iterations=2, ranking="ema")
+    s.score = lambda idx, b: np.zeros(len(idx))
+    s.set_progress(0.0)
+    for i in range(36):
+        s.update(i, i / 100)
+    assert np.allclose(s.ranking_scores(), np.arange(36) / 100)

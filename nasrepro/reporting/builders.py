@@ -205,14 +205,14 @@ TABLES: dict[str, Callable[[dict, list[Path]], pd.DataFrame]] = {
     "thesis_table4_1": method_table(
         "pooling", published.THESIS_TABLE4_1, "[4,3,3]",
         quoted={"darts": "DARTS (Liu et al., 2018b)", "gaea": "DARTS + GAEA (Li et al., 2020d)"},
-        not_implemented={"mixtures": "Balanced Mixtures (Roshtkhari et al., 2023)",
-                         "iterative-mcts": "Iterative MCTS (ours)"},
+        not_implemented={"mixtures": "Balanced Mixtures (Roshtkhari et al., 2023)"},
         labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default",
                 "mcts-reg": "MCTS-prioritized (Su et al., 2021a)"}),
     "thesis_table4_3": method_table(
         "pooling", published.THESIS_TABLE4_3, reference_rows=False,
-        not_implemented={"iterative-mcts": "Iterative MCTS (ours)"},
         labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default"}),
+    "thesis_table4_4": method_table("nb201", published.THESIS_TABLE4_4, reference_rows=False,
+                                    labels={"iterative-mcts": "Validation Accuracy (B = 3)"}),
     "thesis_table5_1": method_table(
         None, published.THESIS_TABLE5_1, reference_rows=False,
         labels={"uniform": "Uniform", "fairnas": "Strict fairness", "debiased": "Debiased (ours)"},
@@ -229,7 +229,6 @@ TABLES: dict[str, Callable[[dict, list[Path]], pd.DataFrame]] = {
         quoted={"darts": "DARTS (Liu et al., 2018b)", "enas": "ENAS (Pham et al., 2018)",
                 "rsps": "RSPS (Li & Talwalkar, 2020)", "gdas": "GDAS (Dong & Yang, 2019b)",
                 "naswot": "NASWOT (Mellor et al., 2021)"},
-        not_implemented={"iterative-mcts": "Iterative MCTS (ours)"},
         labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default",
                 "mcts-reg": "MCTS-prioritized (Su et al., 2021a)"}),
 }

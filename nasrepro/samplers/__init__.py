@@ -17,6 +17,7 @@ SAMPLERS: dict[str, str] = {
     "mcts": "nasrepro.samplers.mcts:MCTSSampler",
     "density": "nasrepro.samplers.density:DensitySampler",
     "fair": "nasrepro.samplers.fair:FairSampler",
+    "iterative-mcts": "nasrepro.samplers.iterative_mcts:IterativeMCTSSampler",
 }
 
 

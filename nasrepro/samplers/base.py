@@ -18,7 +18,6 @@ class Sampler(ABC):
     name: str = ""
     uses_reward: bool = True  # False: the trainer skips the validation reward forward
     guides_selection: bool = True  # False: probabilities say nothing about quality; select like uniform
-    needs_features: bool = False  # True: the trainer binds ``featurize(indices) -> supernet outputs``
     paths_per_step: int = 1
 
     def __init__(self, encodings: np.ndarray, choices: list[int]):
@@ -33,6 +32,10 @@ class Sampler(ABC):
     @abstractmethod
     def sample(self, rng: np.random.Generator) -> int:
         """Index (row of ``encodings``) of the architecture to train next."""
+
+    def bind(self, trainer: Any) -> None:
+        """Called once by the supernet trainer. Samplers that look at the supernet itself (density
+        estimates, re-ranking) take the trainer's measurement methods here; the default needs none."""
 
     def sample_paths(self, rng: np.random.Generator) -> list[int]:
         """Indices trained on the same mini-batch with one accumulated update (FairNAS: m paths)."""

@@ -85,7 +85,6 @@ class DensitySampler(Sampler):
     name = "density"
     uses_reward = False
     guides_selection = False  # the probabilities describe density, not quality
-    needs_features = True
 
     def __init__(
         self,
@@ -122,6 +121,9 @@ class DensitySampler(Sampler):
         self.alpha_scale = 1.0
         self.tries = 0
         self.accepted = 0
+
+    def bind(self, trainer) -> None:
+        self.featurize = trainer.features
 
     # ------------------------------------------------------------------ representation
     def features(self, indices: Sequence[int]) -> np.ndarray:

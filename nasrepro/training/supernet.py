@@ -112,10 +112,8 @@ class SupernetTrainer:
         self.history: list[dict] = []
         self.start_epoch = 0
         self.elapsed = 0.0
-        if sampler is not None and sampler.needs_features:
-            if self.val is None:
-                raise ConfigError(f"sampler {sampler.name!r} needs validation data for its supernet outputs")
-            sampler.featurize = self.features
+        if sampler is not None:
+            sampler.bind(self)
 
     def _phase_at(self, step: int) -> tuple[Phase, int, int]:
         for bound in self.bounds:
@@ -131,14 +129,32 @@ class SupernetTrainer:
             loss = F.cross_entropy(logits, labels)
         return (logits.argmax(1) == labels).float().mean(), loss.float()
 
+    def _fixed_val_batches(self, count: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+        if self.val is None:
+            raise ConfigError("this sampler measures the supernet on validation data; the run has none")
+        loader = self.val.loader
+        batches = [loader.batch(0, b) for b in range(min(count, len(loader)))]
+        return torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches]), batches[0][0].shape[0]
+
     def features(self, indices: Sequence[int]) -> np.ndarray:
         """Outputs [n, B*classes] of architectures on one fixed validation batch (density sampling)."""
         from nasrepro.evaluation.evaluate import collect_outputs
 
-        images, _ = self.val.loader.batch(0, 0)
+        images, _, _ = self._fixed_val_batches(1)
         out = collect_outputs(self.model, [self.archs[int(i)] for i in indices], images, self.runtime)
         self.model.train()  # collect_outputs leaves the model in eval mode
         return out.reshape(len(out), -1)
+
+    def val_scores(self, indices: Sequence[int], batches: int = 1) -> np.ndarray:
+        """Accuracy (%) of architectures on the first ``batches`` validation mini-batches, each
+        normalised with its own batch statistics (iterative MCTS re-ranking, thesis §4.3.3)."""
+        from nasrepro.evaluation.evaluate import evaluate_architectures
+
+        images, labels, size = self._fixed_val_batches(batches)
+        acc = evaluate_architectures(self.model, [self.archs[int(i)] for i in indices], images, labels,
+                                     self.runtime, batch_size=size)
+        self.model.train()
+        return acc
 
     def _reward(self, arch: Arch, logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor
                 ) -> tuple[float, float | None]:

@@ -97,8 +97,8 @@ POOLING_ABLATIONS = {
     "table9": ["mcts-learned-single", "mcts-learned-complete", "mcts-learned", "mcts-learned-ward"],
     "table10": ["mcts-learned-vb512", "mcts-learned", "mcts-learned-hv"],
     # Thesis Ch. 4 reuses the Pooling runs (its Table 4.1 prints the same numbers as paper Table 1).
-    "thesis_table4_1": ["uniform", "boltzmann", "mcts", "mcts-reg"],
-    "thesis_table4_3": ["uniform", "boltzmann", "mcts"],
+    "thesis_table4_1": ["uniform", "boltzmann", "mcts", "mcts-reg", "iterative-mcts"],
+    "thesis_table4_3": ["uniform", "boltzmann", "mcts", "iterative-mcts"],
     "table11": ["mcts-learned-const", "mcts-learned", "mcts-learned-exp"],
 }
 
