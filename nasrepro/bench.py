@@ -351,9 +351,25 @@ def _eval_throughput(space, model: nn.Module, runtime, settings: Settings, rng: 
         evaluate_architectures(model, chosen, images, labels, runtime, batch_size=settings.eval_batch)
         _sync(runtime.device)
         rates.append(len(chosen) / (time.perf_counter() - t0))
+    out = {"batch": settings.eval_batch, "archs_per_run": settings.eval_archs, "runs": settings.eval_repeats,
+           "archs_per_s": _median(rates), "images_per_s": _median(rates) * settings.eval_batch}
+    if hasattr(model, "forward_many"):
+        # Stacked evaluation (several architectures per forward pass) against one at a time, same archs.
+        chosen = pick(settings.eval_archs)
+        timings = {}
+        for stack in (1, 16):
+            runs = []
+            for _ in range(settings.eval_repeats):
+                _sync(runtime.device)
+                t0 = time.perf_counter()
+                evaluate_architectures(model, chosen, images, labels, runtime, batch_size=settings.eval_batch,
+                                       stack=stack)
+                _sync(runtime.device)
+                runs.append(len(chosen) / (time.perf_counter() - t0))
+            timings[stack] = _median(runs)
+        out.update({"stacked_archs_per_s": timings[16], "stacked_ratio": timings[16] / timings[1]})
     model.train()
-    return {"batch": settings.eval_batch, "archs_per_run": settings.eval_archs, "runs": settings.eval_repeats,
-            "archs_per_s": _median(rates), "images_per_s": _median(rates) * settings.eval_batch}
+    return out
 
 
 # ------------------------------------------------------------------------------------------ 2: samplers
@@ -554,7 +570,8 @@ def _run_bench(device, spaces, quick, log, tree_sizes, settings, threads) -> dic
         if note:
             train["note"] = note
         ev = _eval_throughput(space, tr["model"], runtime, settings, rng)
-        log(f"  eval: {ev['archs_per_s']:.2f} archs/s at batch {ev['batch']}")
+        log(f"  eval: {ev['archs_per_s']:.2f} archs/s at batch {ev['batch']}"
+            + (f"; stacked x16: {ev['stacked_ratio']:.2f}x" if "stacked_ratio" in ev else ""))
         del tr
         samplers = _sampler_overheads(space, settings, train["supernet_step_ms"] * 1e3,
                                       trees.get(space.size()), log)

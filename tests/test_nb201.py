@@ -309,3 +309,23 @@ def test_live_edges_only_is_exact_for_the_supernet(space):
     reps, members = distinct_paths(space, archs, idx)
     assert len(reps) == len(pick) and np.array_equal(members, np.tile(np.arange(len(pick)), 2))
     assert [archs[i] for i in reps] == pick  # first occurrence represents its class
+
+
+def test_stacked_forward_equals_one_architecture_at_a_time(space):
+    from nasrepro.evaluation.evaluate import evaluate_architectures
+    from nasrepro.training.runtime import batch_statistics, make_runtime
+
+    torch.manual_seed(1)
+    net = space.build_supernet(10, 0.25)
+    for p in net.parameters():  # move BN affine away from (1, 0) so per-architecture BN matters
+        p.data.add_(0.05 * torch.randn_like(p))
+    archs = space.enumerate()
+    pick = [archs[i] for i in range(0, len(archs), 997)] + [(0,) * 6, (1,) * 6, (4, 0, 0, 0, 0, 0)]
+    x, y = torch.randn(24, 3, 32, 32), torch.randint(0, 10, (24,))
+    with torch.no_grad(), batch_statistics(net):
+        one = torch.stack([net(x, a) for a in pick])
+        many = net.forward_many(x, pick)
+    torch.testing.assert_close(many, one, rtol=1e-4, atol=1e-4)
+    rt = make_runtime("cpu")
+    np.testing.assert_array_equal(evaluate_architectures(net, pick, x, y, rt, batch_size=12, stack=7),
+                                  evaluate_architectures(net, pick, x, y, rt, batch_size=12, stack=1))

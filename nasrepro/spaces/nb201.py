@@ -231,6 +231,30 @@ def _make_op(name: str, c: int, affine: bool) -> nn.Module:
     raise ValueError(f"unknown op {name!r}")
 
 
+def bn_per_group(bn: nn.BatchNorm2d, x: torch.Tensor, groups: int) -> torch.Tensor:
+    """Batch-statistics BN applied separately to each of ``groups`` equal slices of the batch.
+
+    ``x`` is [groups * B, C, H, W], one architecture per slice of B images; every (architecture,
+    channel) pair is normalised with its own biased batch statistics, as that architecture's own
+    batch would be in training-mode BN. Running statistics are not touched.
+    """
+    n, c, h, w = x.shape
+    xs = x.view(groups, n // groups, c, h * w)
+    var, mean = torch.var_mean(xs, dim=(1, 3), keepdim=True, correction=0)
+    scale = torch.rsqrt(var + bn.eps)
+    if bn.weight is not None:
+        scale = scale * bn.weight.view(1, 1, c, 1)
+    out = (xs - mean) * scale
+    if bn.bias is not None:
+        out = out + bn.bias.view(1, 1, c, 1)
+    return out.view(n, c, h, w)
+
+
+def _relu_conv_bn_many(op: "ReLUConvBN", x: torch.Tensor, groups: int) -> torch.Tensor:
+    relu, conv, bn = op.op
+    return bn_per_group(bn, conv(relu(x)), groups)
+
+
 class SearchCell(nn.Module):
     """A cell holding all 5 candidates on each of its 6 edges (``edges[e][op_name]``)."""
 
@@ -258,6 +282,31 @@ class SearchCell(nn.Module):
                 y = op(nodes[src])
                 total = y if total is None else total + y
             nodes.append(torch.zeros_like(x) if total is None else total)
+        return nodes[-1]
+
+    def forward_many(self, x: torch.Tensor, archs: Sequence[Arch]) -> torch.Tensor:
+        """The cell of every architecture at once: ``x`` is [K * B, C, H, W] (architecture k owns rows
+        k*B .. k*B + B - 1). Each candidate of each edge runs once, on the rows of the architectures
+        that chose it; edges that cannot reach the output are skipped (``live_edges_only``)."""
+        k = len(archs)
+        b = x.shape[0] // k
+        live = torch.tensor([live_edges_only(a) for a in archs], dtype=torch.long)
+        nodes = [x]
+        for i in range(1, NUM_NODES):
+            total = torch.zeros_like(x)
+            for e, (src, dst) in enumerate(EDGES):
+                if dst != i:
+                    continue
+                src_rows = nodes[src].view(k, b, *x.shape[1:])
+                for op_id in range(1, len(OPS)):
+                    sel = torch.nonzero(live[:, e] == op_id).flatten()
+                    if sel.numel() == 0:
+                        continue
+                    inp = src_rows.index_select(0, sel.to(x.device)).flatten(0, 1)
+                    op = self.edges[e][OPS[op_id]]
+                    y = _relu_conv_bn_many(op, inp, sel.numel()) if isinstance(op, ReLUConvBN) else op(inp)
+                    total.view(k, b, *x.shape[1:]).index_add_(0, sel.to(x.device), y.view(-1, b, *x.shape[1:]))
+            nodes.append(total)
         return nodes[-1]
 
     def prune_to(self, arch: Arch) -> None:
@@ -299,6 +348,26 @@ class NB201Supernet(Supernet):
             x = layer(x, arch) if isinstance(layer, SearchCell) else layer(x)
         x = self.global_pool(self.lastact(x))
         return self.classifier(torch.flatten(x, 1))
+
+    def forward_many(self, x: torch.Tensor, archs: Sequence[Arch]) -> torch.Tensor:
+        """Logits [K, B, classes] of K architectures on the same images, every BN with the batch
+        statistics of its own architecture (as ``batch_statistics`` scores one path). Equal to K calls
+        of ``forward`` up to float summation order, in far fewer, larger kernels."""
+        if self.pruned_to is not None:
+            raise RuntimeError("forward_many needs the full supernet, not a pruned network")
+        archs = [_check(a) for a in archs]
+        k, b = len(archs), x.shape[0]
+        h = self.stem(x)  # identical for every architecture: computed once
+        h = h.repeat(k, 1, 1, 1)
+        for layer in self.cells:
+            if isinstance(layer, SearchCell):
+                h = layer.forward_many(h, archs)
+            else:  # the residual reduction block is shared, but its BNs normalise per architecture
+                main = _relu_conv_bn_many(layer.conv_b, _relu_conv_bn_many(layer.conv_a, h, k), k)
+                h = layer.shortcut(h) + main
+        bn, relu = self.lastact
+        h = self.global_pool(relu(bn_per_group(bn, h, k)))
+        return self.classifier(torch.flatten(h, 1)).view(k, b, -1)
 
     def prune_to(self, arch: Arch) -> None:
         arch = _check(arch)
