@@ -169,7 +169,10 @@ def run_warmup(cfg: dict, space_name: str, seed: int, out_dir: str | Path, log: 
 
 def _batch_outputs(scfg, space, model, split: Split, runtime: Runtime, pick: torch.Tensor, what: str, log):
     bx, by = _eval_tensors(scfg, split.val_x[pick], split.val_y[pick], runtime, None)
-    return collect_outputs(model, space.enumerate(), bx, runtime, progress=_progress(log, what)), by.cpu().numpy()
+    archs = space.enumerate()
+    reps, members = distinct_paths(space, archs, np.arange(len(archs)))  # NB201: 12,205 of 15,625
+    outs = collect_outputs(model, [archs[i] for i in reps], bx, runtime, progress=_progress(log, what))
+    return outs[members], by.cpu().numpy()
 
 
 def _save_outputs(path: Path, outputs: np.ndarray, labels: np.ndarray, pick: torch.Tensor, **extra) -> None:
@@ -195,10 +198,17 @@ def write_outputs(cfg, scfg, space, model, split: Split, runtime: Runtime, seed:
     ``outputs_hv.npz``: the "high variance" batch of paper Table 10: ``tree.hv_candidates`` random
     batches are screened (the same ones for every seed), ranked by the variance of the architectures'
     softmax outputs, and seed s takes the (s mod kept)-th, where kept = number of seeds.
+    ``hv_candidates: 0`` skips the screening (the file is then a copy of ``outputs.npz``).
     """
     random_batch_outputs(scfg, space, model, split, runtime, seed, out_dir / "outputs.npz", log)
     vb = scfg["tree"]["val_batch"]
     n_cand = scfg["tree"].get("hv_candidates", 9)
+    if n_cand == 0:  # no Table 10 ablation in this setting: skip the screening passes
+        import shutil
+
+        with atomic_path(out_dir / "outputs_hv.npz") as tmp:
+            shutil.copyfile(out_dir / "outputs.npz", tmp)
+        return
     g = torch.Generator().manual_seed(10_007)
     candidates = [torch.randperm(len(split.val_y), generator=g)[:vb] for _ in range(n_cand)]
     scored = []

@@ -75,8 +75,15 @@ def collect_outputs(
 ) -> np.ndarray:
     """Logits [N, B, C] (float32) of every architecture on one validation batch (paper §4)."""
     model.eval()
+    stack = STACK_ON_CUDA if runtime.device.type == "cuda" and hasattr(model, "forward_many") else 1
     with batch_statistics(model), runtime.autocast():
-        if supports_prefix(model):
+        if stack > 1:
+            outs = []
+            for start in range(0, len(archs), stack):
+                outs.extend(model.forward_many(images, list(archs[start : start + stack])).float().unbind(0))
+                if progress is not None:
+                    progress(min(start + stack, len(archs)), len(archs))
+        elif supports_prefix(model):
             outs: list[torch.Tensor | None] = [None] * len(archs)
             for i, logits in prefix_outputs(model, archs, images, progress):
                 outs[i] = logits.float()

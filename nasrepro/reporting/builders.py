@@ -230,5 +230,6 @@ TABLES: dict[str, Callable[[dict, list[Path]], pd.DataFrame]] = {
                 "rsps": "RSPS (Li & Talwalkar, 2020)", "gdas": "GDAS (Dong & Yang, 2019b)",
                 "naswot": "NASWOT (Mellor et al., 2021)"},
         labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default",
-                "mcts-reg": "MCTS-prioritized (Su et al., 2021a)"}),
+                "mcts-reg": "MCTS-prioritized (Su et al., 2021a)",
+                "mcts-learned": "MCTS + Learned tree (paper; not printed in Table 4.2)"}),
 }

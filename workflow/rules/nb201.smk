@@ -1,5 +1,5 @@
 # NAS-Bench-201 (thesis Ch. 4, Table 4.2 baseline rows; the sampler family on the NB201 cell space).
-TABLE4_2_METHODS = ["uniform", "boltzmann", "mcts", "mcts-reg", "iterative-mcts"]
+TABLE4_2_METHODS = ["uniform", "boltzmann", "mcts", "mcts-reg", "mcts-learned", "iterative-mcts"]
 TABLE4_4_METHODS = ["iterative-mcts-b1", "iterative-mcts-b2", "iterative-mcts", "iterative-mcts-ema"]
 
 
