@@ -150,9 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--resolved", help=argparse.SUPPRESS)  # the workflow's already-resolved config, as JSON
     sp.set_defaults(func=cmd_resolve_config)
 
-    sp = with_cfg(sub.add_parser("train-standalone", help="train one architecture alone (ground truth)"))
+    sp = with_cfg(sub.add_parser("train-standalone",
+                                 help="train architectures alone (ground truth), concurrently on one device"))
     sp.add_argument("--space", required=True)
-    sp.add_argument("--arch", required=True)
+    sp.add_argument("--arch", required=True, nargs="+", help="one or more architectures (a pack)")
     sp.add_argument("--seed", type=int, required=True)
     sp.add_argument("--out", required=True)
     sp.set_defaults(func=cmd_standalone)

@@ -30,6 +30,8 @@ from nasrepro.spaces.base import Arch, SearchSpace
 from nasrepro.training.optim import OptimConfig
 from nasrepro.training.reward import Reward
 from nasrepro.training.runtime import Runtime, make_runtime, seed_everything
+from nasrepro.training.distributed import init_from_env
+from nasrepro.training.packed import run_concurrently
 from nasrepro.training.supernet import Phase, SupernetTrainer
 
 SPLIT_SEED = 0  # one fixed 50/50 split, so every method and seed is scored on the same validation half
@@ -90,42 +92,57 @@ def _optim(section: dict) -> OptimConfig:
 
 
 # --------------------------------------------------------------------------- stand-alone ground truth
-def run_standalone(cfg: dict, space_name: str, arch_text: str, seed: int, out_json: str | Path,
-                   log: Callable = print) -> dict:
-    """Train one architecture alone on the (capped) training set and report its test accuracy.
+def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: int, out_json: str | Path,
+                   log: Callable = print) -> list[dict]:
+    """Train architectures alone on the (capped) training set and report their test accuracies.
 
-    The job checkpoints beside ``out_json`` so a killed run resumes where it stopped.
+    The architectures of one call (a "pack", ``standalone.pack`` per job in the workflow) train
+    concurrently on one device (``training.packed``); each is exactly what it would be trained alone.
+    Each checkpoints beside ``out_json``, so a killed pack resumes where it stopped. Writes a JSON list
+    with one record per architecture.
     """
     scfg = space_config(cfg, space_name)
     space = get_space(space_of(cfg, space_name))
-    arch = space.parse(arch_text)
+    archs = [space.parse(a) for a in arch_texts]
+    if len(set(archs)) != len(archs):
+        raise ConfigError(f"standalone architectures repeat in {list(arch_texts)}")
     sa = scfg["standalone"]
     runtime = _runtime(cfg)
     images, labels, num_classes = load_dataset(scfg["dataset"], cfg["data_root"], cfg["download"], "train")
     keep = stratified_subset(labels, scfg.get("train_images"))
     if keep is not None:
         images, labels = images[keep], labels[keep]
+    images, labels = images.to(runtime.device), labels.to(runtime.device)  # one copy shared by the pack
     test_images, test_labels, _ = load_dataset(scfg["dataset"], cfg["data_root"], cfg["download"], "test")
     tx, ty = _eval_tensors(scfg, test_images, test_labels, runtime, scfg["evaluation"].get("test_images"))
     optim = _optim(sa)
-    rng = seed_everything(seed)
-    # The pruned supernet keeps the forward(x, arch) call and owns only this path's weights.
-    model = space.build_network(arch, num_classes, scfg["width"]).net
-    train = _loader(scfg, images, labels, optim.batch_size, runtime, seed, augment=True)
-    ckpt = Path(out_json).with_suffix(".ckpt.pt")
-    trainer = SupernetTrainer(model, [arch], None, [Phase("uniform", 1.0)], optim, runtime, train, None, rng,
-                              checkpoint=ckpt, checkpoint_every=sa.get("checkpoint_every", 1), log=log)
-    trainer.resume_if_possible()
-    result = trainer.run()
-    acc = evaluate_architectures(trainer.model, [arch], tx, ty, runtime, scfg["evaluation"]["batch_size"],
-                                 use_batch_stats=False)[0]
-    row = {"space": space_name, "arch": space.format(arch), "index": space.display_index(arch), "seed": seed,
-           "test_acc": float(acc), "train_seconds": result.seconds, "epochs": optim.epochs,
-           "preset": cfg["preset"], "config_hash": cfg["config_hash"]}
-    write_json(out_json, row)
-    ckpt.unlink(missing_ok=True)
-    log(f"{row['arch']} seed {seed}: test accuracy {acc:.2f}%")
-    return row
+    out_json = Path(out_json)
+    trainers = []
+    for arch in archs:
+        rng = seed_everything(seed)  # every member starts exactly as a job of its own would
+        # The pruned supernet keeps the forward(x, arch) call and owns only this path's weights.
+        model = space.build_network(arch, num_classes, scfg["width"]).net
+        train = _loader(scfg, images, labels, optim.batch_size, runtime, seed, augment=True)
+        ckpt = out_json.with_name(f"{out_json.stem}.{space.display_index(arch)}.ckpt.pt")
+        name = space.format(arch)
+        trainer = SupernetTrainer(model, [arch], None, [Phase("uniform", 1.0)], optim, runtime, train, None, rng,
+                                  checkpoint=ckpt, checkpoint_every=sa.get("checkpoint_every", 1),
+                                  log=lambda m, name=name: log(f"[{name}] {m}"))
+        trainer.resume_if_possible()
+        trainers.append(trainer)
+    results = run_concurrently(trainers)
+    rows = []
+    for arch, trainer, result in zip(archs, trainers, results):
+        acc = evaluate_architectures(trainer.model, [arch], tx, ty, runtime, scfg["evaluation"]["batch_size"],
+                                     use_batch_stats=False)[0]
+        rows.append({"space": space_name, "arch": space.format(arch), "index": space.display_index(arch),
+                     "seed": seed, "test_acc": float(acc), "train_seconds": result.seconds, "epochs": optim.epochs,
+                     "pack_size": len(archs), "preset": cfg["preset"], "config_hash": cfg["config_hash"]})
+        log(f"{rows[-1]['arch']} seed {seed}: test accuracy {acc:.2f}%")
+    write_json(out_json, rows)
+    for trainer in trainers:
+        trainer.checkpoint.unlink(missing_ok=True)
+    return rows
 
 
 # --------------------------------------------------------------------------- supernet warm-up
@@ -308,7 +325,12 @@ def ranking_set(n: int, limit: int | None) -> np.ndarray:
 def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir: str | Path,
                warmup_outputs: str | Path | None = None, log: Callable = print,
                trained_ground_truth: Sequence[str | Path] = ()) -> dict:
-    """Train a supernet with one sampling method, select the final architecture, rank architectures."""
+    """Train a supernet with one sampling method, select the final architecture, rank architectures.
+
+    Launched by torchrun (``resources.nproc > 1`` in a profile), the supernet trains data-parallel on
+    every rank (``training.distributed``); rank 0 then ranks the architectures and writes the outputs.
+    """
+    init_from_env()
     out_dir = Path(out_dir)
     scfg = space_config(cfg, space_name)
     method = method_config(cfg, method_name)
@@ -329,6 +351,8 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
                               checkpoint_every=scfg["search"].get("checkpoint_every", 1), log=log)
     trainer.resume_if_possible()
     result = trainer.run()
+    if trainer.rank != 0:  # under torchrun the ranks trained one supernet; rank 0 ranks and writes
+        return {}
 
     ev = scfg["evaluation"]
     vx, vy = _eval_tensors(scfg, split.val_x, split.val_y, runtime, ev.get("val_images"))

@@ -121,3 +121,30 @@ def test_reward_kinds_reach_the_sampler_and_resume_exactly(tmp_path, spec):
     second.resume_if_possible()
     second.run()
     assert torch.equal(weights(full), weights(second))
+
+
+def test_packed_training_equals_training_each_network_alone(tmp_path):
+    from nasrepro.training.packed import run_concurrently
+
+    def trainer(seed, ckpt=None, epochs=2):
+        t = make_trainer(ckpt=ckpt, seed=seed, epochs=epochs)
+        t.bounds = [(Phase("uniform", 1.0), 0, t.total_steps)]  # stand-alone style: uniform, no reward
+        return t
+
+    alone = [trainer(s) for s in (0, 1, 2)]
+    for t in alone:
+        t.run()
+    packed = [trainer(s) for s in (0, 1, 2)]
+    results = run_concurrently(packed)
+    for a, p, r in zip(alone, packed, results):
+        assert torch.equal(weights(a), weights(p))
+        assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in r.history]
+    # a pack killed after its first epoch resumes every member from its own checkpoint
+    first = [trainer(s, tmp_path / f"m{s}.pt") for s in (0, 1, 2)]
+    for t in first:
+        t.run(stop_after_epoch=1)
+    again = [trainer(s, tmp_path / f"m{s}.pt") for s in (0, 1, 2)]
+    assert all(t.resume_if_possible() for t in again)
+    run_concurrently(again)
+    for a, p in zip(alone, again):
+        assert torch.equal(weights(a), weights(p))

@@ -1,6 +1,7 @@
 """The Snakemake workflow: dry-run of every target, and a real run at the tiniest scale."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ def tiny_config(tmp: Path) -> Path:
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     cfg["preset"] = "demo"
     pool = cfg["presets"]["demo"]["pooling"]
-    pool.update(train_images=160, seeds=[0])
+    pool.update(train_images=160, seeds=[0], standalone_archs=["24", "34"])
     pool["standalone"].update(epochs=1, batch_size=32)
     pool["warmup"].update(epochs=1, batch_size=32)
     pool["search"].update(epochs=2, batch_size=32)
@@ -65,7 +66,7 @@ def test_bad_config_stops_before_any_job(tmp_path):
 @pytest.mark.workflow
 def test_tiny_end_to_end_run(tmp_path):
     cfg = tiny_config(tmp_path)
-    targets = ["tables/pooling_uniform_tau.csv", "figures/thesis_fig2_5.png", "results/demo/pooling/standalone/24_s0.json"]
+    targets = ["tables/pooling_uniform_tau.csv", "figures/thesis_fig2_5.png", "results/demo/pooling/standalone/pack0_s0.json"]
     # Targets first: --configfile takes several values and would swallow them.
     out = run([*targets, "--cores", "2", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path),
                "--configfile", str(cfg)], REPO)
@@ -74,7 +75,41 @@ def test_tiny_end_to_end_run(tmp_path):
     assert set(tau["preset"]) == {"demo"} and tau["config_hash"].nunique() == 1
     assert -1 <= tau["kendall_tau"].iloc[-1] <= 1
     assert (tmp_path / "figures/thesis_fig2_5.pdf").stat().st_size > 0
-    row = json.loads((tmp_path / "results/demo/pooling/standalone/24_s0.json").read_text())
-    assert row["arch"] == "[4,3,3]" and 0 <= row["test_acc"] <= 100
+    rows = json.loads((tmp_path / "results/demo/pooling/standalone/pack0_s0.json").read_text())
+    assert [r["arch"] for r in rows] == ["[4,3,3]", "[7,1,2]"]  # one pack, trained concurrently
+    assert all(0 <= r["test_acc"] <= 100 and r["pack_size"] == 2 for r in rows)
     assert (tmp_path / "benchmarks/demo/pooling/search/uniform_s0.tsv").exists()
     assert (tmp_path / "logs/demo/pooling/search/uniform_s0.log").read_text().count("epoch") >= 2
+
+
+def test_multi_gpu_profile_launches_the_search_with_torchrun(tmp_path):
+    out = run(["-n", "-p", "tables/table1.csv", "--profile", str(REPO / "profiles" / "slurm-multigpu"),
+               "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+               "--configfile", str(REPO / "config" / "config.yaml"), "--config", "preset=paper"], REPO)
+    assert out.returncode == 0, out.stderr[-2000:]
+    text = out.stdout + out.stderr
+    assert "torchrun --standalone --nproc_per_node=4 -m nasrepro.cli search" in text
+    assert "nasrepro warmup" in text  # rules without nproc keep one process
+
+
+def test_search_under_torchrun_two_cpu_ranks(tmp_path):
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    from nasrepro.config import resolve
+
+    cfg["preset"] = "demo"
+    resolved = resolve(cfg)
+    pool = resolved["pooling"]
+    pool.update(train_images=160)
+    pool["search"].update(epochs=1, batch_size=32)
+    pool["evaluation"].update(val_images=40, batch_size=40)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(resolved))
+    out = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "nasrepro.cli",
+         "search", "--config-json", str(path), "--space", "pooling", "--method", "mcts", "--seed", "0",
+         "--out-dir", str(tmp_path / "run")],
+        cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["method"] == "mcts" and summary["ranked_archs"] == 36
+    assert (out.stdout + out.stderr).count("seed 0: chose") == 1  # only rank 0 ranks and reports

@@ -15,9 +15,18 @@ from nasrepro.errors import ConfigError
 from nasrepro.spaces import get_space
 
 
+def load_standalone_records(files: Iterable[str | Path]) -> pd.DataFrame:
+    """One row per trained network from the JSON lists ``nasrepro train-standalone`` writes (one per pack)."""
+    rows: list[dict] = []
+    for p in files:
+        data = json.loads(Path(p).read_text())
+        rows.extend(data if isinstance(data, list) else [data])
+    return pd.DataFrame(rows)
+
+
 def from_standalone(space_name: str, files: Iterable[str | Path]) -> GroundTruth:
     """Mean test accuracy over seeds of every architecture trained alone; ranks among those trained."""
-    runs = pd.DataFrame([json.loads(Path(p).read_text()) for p in files])
+    runs = load_standalone_records(files)
     if runs.empty:
         raise ConfigError(f"ground_truth: trained for {space_name!r} but no stand-alone runs were given; "
                           "set standalone_archs/standalone.seeds or use ground_truth: published")

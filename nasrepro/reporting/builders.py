@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Callable
@@ -11,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from nasrepro.benchmarks import load_ground_truth
-from nasrepro.benchmarks.trained import ground_truth_for
+from nasrepro.benchmarks.trained import ground_truth_for, load_standalone_records
 from nasrepro.config import space_of
 from nasrepro.reporting import published
 from nasrepro.reporting.tables import ground_truth_table, load_summaries, method_rows, read_benchmark_seconds, \
@@ -32,7 +31,7 @@ def _seconds_by_run(bench_files: list[Path]) -> tuple[dict[tuple[str, int], floa
 
 def thesis_table2_1(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
     space = get_space("pooling")
-    trained = pd.DataFrame([json.loads(Path(p).read_text()) for p in inputs]) if inputs else None
+    trained = load_standalone_records(inputs) if inputs else None
     return tag(ground_truth_table(space, load_ground_truth("pooling"), trained), cfg)
 
 
@@ -119,7 +118,7 @@ def ground_truth_check(space_name: str) -> Callable:
         # Always the published table: this is the check of our retraining against it.
         gt = load_ground_truth(space_name, **cfg.get(space_name, {}).get("benchmark", {}))
         space = get_space(space_name)
-        runs = pd.DataFrame([json.loads(Path(p).read_text()) for p in inputs])
+        runs = load_standalone_records(inputs)
         rows = []
         for key, grp in runs.groupby("arch", sort=False):
             arch = space.parse(key)

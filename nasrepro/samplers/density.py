@@ -30,6 +30,8 @@ Readings of what the seeds leave open (documented in the README):
   sample). ``standardize=False`` applies Eqs. 5.7/5.10 to the raw values.
 * ``α_mid`` is the median ``α`` of the initial ``population`` sample.
 * Rejection: a step redraws until it accepts, at most ``max_tries`` times (then it keeps the last draw).
+* ``batch_images`` caps the images of the fixed validation batch the outputs are taken on (default:
+  the whole batch of the search's ``batch_size``).
 * ``representation="encoding"`` replaces the supernet outputs by the one-hot encoding of the
   architecture (cosine distance of one-hots = Hamming distance / layers: Table 5.2's "Encoding" row).
 
@@ -97,6 +99,7 @@ class DensitySampler(Sampler):
         standardize: bool = True,
         max_tries: int = 100,
         representation: str = "functional",
+        batch_images: int | None = None,
     ):
         super().__init__(encodings, choices)
         if not tau > 0:
@@ -114,6 +117,7 @@ class DensitySampler(Sampler):
         self.standardize = bool(standardize)
         self.max_tries = int(max_tries)
         self.representation = representation
+        self.batch_images = None if batch_images is None else int(batch_images)
         self.featurize: Callable[[Sequence[int]], np.ndarray] | None = None
         self.probs: np.ndarray | None = None  # Alg. 5.1
         self.centres: np.ndarray | None = None  # Alg. 5.2
@@ -123,7 +127,7 @@ class DensitySampler(Sampler):
         self.accepted = 0
 
     def bind(self, trainer) -> None:
-        self.featurize = trainer.features
+        self.featurize = lambda indices: trainer.features(indices, self.batch_images)
 
     # ------------------------------------------------------------------ representation
     def features(self, indices: Sequence[int]) -> np.ndarray:

@@ -11,14 +11,11 @@ slices as separate micro-batches and averages their gradients.
 from __future__ import annotations
 
 import os
-from typing import Iterator
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch import nn
 
-from nasrepro.spaces.base import Arch
 
 
 def init_from_env(backend: str | None = None) -> tuple[int, int]:
@@ -45,12 +42,23 @@ def wrap(model: nn.Module) -> nn.Module:
     return nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
 
 
-def train_steps(model: nn.Module, opt: torch.optim.Optimizer, batches: Iterator[tuple[torch.Tensor, torch.Tensor]],
-                archs: list[Arch], rank: int, world: int) -> None:
-    """One optimiser step per (global batch, architecture): the loop every rank runs in lockstep."""
-    for (x, y), arch in zip(batches, archs):
-        logits = model(rank_slice(x, rank, world), arch)
-        loss = F.cross_entropy(logits, rank_slice(y, rank, world))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+def rank_and_world() -> tuple[int, int]:
+    """(rank, world size) of the current process group, (0, 1) outside one."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def mean_across_ranks(t: torch.Tensor) -> torch.Tensor:
+    """Average of ``t`` over the ranks (identity outside a process group): every rank then feeds its
+    sampler the same reward, so the ranks keep drawing the same paths."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return t
+    t = t.clone()
+    dist.all_reduce(t, op=dist.ReduceOp.SUM)
+    return t / dist.get_world_size()
+
+
+def barrier() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()

@@ -45,6 +45,10 @@ def make_runtime(device: str = "auto", deterministic: bool = False, compile: boo
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError("config key device is 'cuda' but no CUDA device is visible; set device: cpu or auto")
     dev = torch.device(device)
+    if dev.type == "cuda" and dev.index is None and "LOCAL_RANK" in os.environ:
+        # torchrun: one process per GPU of the node
+        dev = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+        torch.cuda.set_device(dev)
     if deterministic and dev.type == "cuda":
         # CPU kernels used here are already deterministic, and this call imports torch's compiler stack
         # (seconds per job), so it is only made where it changes results.

@@ -21,7 +21,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -32,6 +32,7 @@ from nasrepro.data.loader import BatchCycler, DeviceLoader
 from nasrepro.errors import ConfigError, TrainingDiverged
 from nasrepro.io import load_checkpoint, save_checkpoint
 from nasrepro.samplers.base import Sampler
+from nasrepro.training import distributed as ddp
 from nasrepro.spaces.base import Arch
 from nasrepro.training.optim import OptimConfig, make_optimizer
 from nasrepro.training.reward import Reward
@@ -93,6 +94,10 @@ class SupernetTrainer:
         if val is None and (reward is None or reward.data == "val") and any(p.mode != "uniform" for p in phases):
             raise ConfigError("phases 'explore' and 'sample' need validation data for the reward")
         self.model = runtime.prepare(supernet)
+        # Under torchrun every rank trains the same path on its slice of each global batch (DDP averages
+        # the gradients); rewards are averaged across ranks so the samplers stay identical.
+        self.rank, self.world = ddp.rank_and_world()
+        self.train_model = ddp.wrap(self.model)
         self.archs = [tuple(a) for a in archs]
         self.sampler = sampler
         self.optim = optim
@@ -102,7 +107,7 @@ class SupernetTrainer:
         self.rng = rng
         self.checkpoint = Path(checkpoint) if checkpoint else None
         self.checkpoint_every = max(1, checkpoint_every)
-        self.log = log
+        self.log = log if self.rank == 0 else (lambda message: None)
         self.reward = reward or Reward()
         self.steps_per_epoch = len(train)
         self.total_steps = optim.epochs * self.steps_per_epoch
@@ -123,7 +128,7 @@ class SupernetTrainer:
 
     def _val_forward(self, arch: Arch) -> tuple[torch.Tensor, torch.Tensor]:
         """Accuracy and loss of ``arch`` on the next validation mini-batch, left on the device."""
-        images, labels = next(self.val)
+        images, labels = self._mine(*next(self.val), local=getattr(self.val.loader, "rank_local", False))
         with torch.no_grad(), batch_statistics(self.model), self.runtime.autocast():
             logits = self.model(images, arch)
             loss = F.cross_entropy(logits, labels)
@@ -136,11 +141,21 @@ class SupernetTrainer:
         batches = [loader.batch(0, b) for b in range(min(count, len(loader)))]
         return torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches]), batches[0][0].shape[0]
 
-    def features(self, indices: Sequence[int]) -> np.ndarray:
-        """Outputs [n, B*classes] of architectures on one fixed validation batch (density sampling)."""
+    def _mine(self, images: torch.Tensor, labels: torch.Tensor, local: bool = False
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+        """This rank's slice of a global batch (everything outside a process group, or when the loader
+        already decoded only this rank's share: ``rank_local``)."""
+        if self.world == 1 or local:
+            return images, labels
+        return ddp.rank_slice(images, self.rank, self.world), ddp.rank_slice(labels, self.rank, self.world)
+
+    def features(self, indices: Sequence[int], max_images: int | None = None) -> np.ndarray:
+        """Outputs [n, B*classes] of architectures on one fixed validation batch (density sampling),
+        optionally only its first ``max_images`` images."""
         from nasrepro.evaluation.evaluate import collect_outputs
 
         images, _, _ = self._fixed_val_batches(1)
+        images = images[:max_images]
         out = collect_outputs(self.model, [self.archs[int(i)] for i in indices], images, self.runtime)
         self.model.train()  # collect_outputs leaves the model in eval mode
         return out.reshape(len(out), -1)
@@ -164,7 +179,7 @@ class SupernetTrainer:
         else:
             acc = (logits.detach().argmax(1) == labels).float().mean()
         # The sampler needs the reward before the next draw: this is the one host sync per step.
-        acc_f, loss_f = torch.stack([acc, loss.detach().float()]).tolist()
+        acc_f, loss_f = ddp.mean_across_ranks(torch.stack([acc, loss.detach().float()])).tolist()
         return self.reward(acc_f, loss_f), (acc_f if self.reward.data == "val" else None)
 
     def _state(self, epoch: int) -> dict:
@@ -208,16 +223,27 @@ class SupernetTrainer:
 
     def run(self, stop_after_epoch: int | None = None) -> TrainResult:
         """Train to the end (or to ``stop_after_epoch``, used to test resume) and return the result."""
+        for _ in self.steps(stop_after_epoch):
+            pass
+        return self.result()
+
+    def result(self) -> TrainResult:
+        return TrainResult(self.history, self.visits, self.elapsed)
+
+    def steps(self, stop_after_epoch: int | None = None) -> Iterator[int]:
+        """The training loop as a generator that yields after every optimiser step (its global step
+        index), so several independent trainers can be interleaved (``training.packed``)."""
         self.model.train()
         n = len(self.archs)
         for epoch in range(self.start_epoch, self.optim.epochs):
-            t0 = time.perf_counter()
+            t_mark = time.perf_counter()  # own time only: interleaved trainers do not bill each other
             loss_sum = torch.zeros((), device=self.runtime.device)
             correct = torch.zeros((), device=self.runtime.device)
             seen = 0
             reward_sum, rewards = 0.0, 0
             val_sum, val_steps = torch.zeros((), device=self.runtime.device), 0
-            for i, (images, labels) in enumerate(self.train.iterate(epoch)):
+            for i, batch in enumerate(self.train.iterate(epoch)):
+                images, labels = self._mine(*batch, local=getattr(self.train, "rank_local", False))
                 step = epoch * self.steps_per_epoch + i
                 phase, start, end = self._phase_at(step)
                 if phase.mode == "sample":
@@ -230,7 +256,7 @@ class SupernetTrainer:
                     arch = self.archs[idx]
                     self.visits[idx] += 1
                     with self.runtime.autocast():
-                        logits = self.model(images, arch)
+                        logits = self.train_model(images, arch)
                         loss = F.cross_entropy(logits, labels)
                     loss.backward()
                     loss_sum += loss.detach() / len(paths)
@@ -251,13 +277,16 @@ class SupernetTrainer:
                     # sampler waiting for it, it stays on the device (no host sync).
                     val_sum += self._val_forward(arch)[0]
                     val_steps += 1
+                self.elapsed += time.perf_counter() - t_mark
+                yield step
+                t_mark = time.perf_counter()
             mean_loss = float(loss_sum) / max(1, len(self.train))
             if not math.isfinite(mean_loss):
                 raise TrainingDiverged(
                     f"training loss became {mean_loss} in epoch {epoch + 1}; lower the learning rate "
                     f"(config key lr, now {self.optim.lr}) or check the data"
                 )
-            self.elapsed += time.perf_counter() - t0
+            self.elapsed += time.perf_counter() - t_mark
             record = {
                 "epoch": epoch + 1,
                 "phase": self._phase_at(min((epoch + 1) * self.steps_per_epoch, self.total_steps) - 1)[0].mode,
@@ -276,7 +305,8 @@ class SupernetTrainer:
             )
             done = epoch + 1
             if self.checkpoint is not None and (done % self.checkpoint_every == 0 or done == self.optim.epochs):
-                save_checkpoint(self.checkpoint, self._state(done))
+                if self.rank == 0:  # the ranks hold identical weights and sampler states
+                    save_checkpoint(self.checkpoint, self._state(done))
+                ddp.barrier()
             if stop_after_epoch is not None and done >= stop_after_epoch:
                 break
-        return TrainResult(self.history, self.visits, self.elapsed)

@@ -17,7 +17,7 @@ ALL_TARGETS = []
 
 wildcard_constraints:
     seed=r"\d+",
-    arch=r"\d+",
+    pack=r"\d+",
     method=r"[a-z0-9-]+",
     space=r"[a-z0-9-]+",
 
@@ -29,14 +29,27 @@ def space_cfg(space):
     return CFG.get(space) or {}
 
 
-def standalone_runs(space):
-    """Stand-alone jobs: the configured architectures (default: all, by number) times the seeds."""
+def standalone_packs(space):
+    """The configured architectures (default: all, by number), cut into packs of ``standalone.pack``
+    that train concurrently in one job (``nasrepro.training.packed``)."""
     from nasrepro.spaces import get_space
 
     scfg = space_cfg(space)
     archs = scfg.get("standalone_archs") or [str(i) for i in range(1, get_space(scfg.get("space", space)).size() + 1)]
-    seeds = scfg.get("standalone", {}).get("seeds", [])
-    return [f"{RES}/{space}/standalone/{a}_s{s}.json" for a in archs for s in seeds]
+    size = scfg.get("standalone", {}).get("pack", 8)
+    return [archs[i : i + size] for i in range(0, len(archs), size)]
+
+
+def standalone_runs(space):
+    """Stand-alone jobs: one per pack of architectures and seed."""
+    seeds = space_cfg(space).get("standalone", {}).get("seeds", [])
+    return [f"{RES}/{space}/standalone/pack{p}_s{s}.json" for p in range(len(standalone_packs(space))) for s in seeds]
+
+
+def standalone_archs_arg(wildcards):
+    import shlex
+
+    return " ".join(shlex.quote(a) for a in standalone_packs(wildcards.space)[int(wildcards.pack)])
 
 
 def search_runs(space, methods, with_benchmarks=True):
@@ -80,3 +93,11 @@ def table5_3_runs(methods):
 
 def runs_by_section(table):
     return [f for section, methods in table.items() if space_cfg(section) for f in search_runs(section, methods)]
+
+
+def launcher(wildcards, resources):
+    """`nasrepro`, or torchrun with one process per GPU when a profile gives the job ``nproc`` > 1."""
+    nproc = int(getattr(resources, "nproc", 1) or 1)
+    if nproc <= 1:
+        return "nasrepro"
+    return f"torchrun --standalone --nproc_per_node={nproc} -m nasrepro.cli"

@@ -19,13 +19,15 @@ rule standalone:
     input:
         CONFIG_JSON,
     output:
-        f"{RES}/{{space}}/standalone/{{arch}}_s{{seed}}.json",
+        f"{RES}/{{space}}/standalone/pack{{pack}}_s{{seed}}.json",
     log:
-        f"{LOGS}/{{space}}/standalone/{{arch}}_s{{seed}}.log",
+        f"{LOGS}/{{space}}/standalone/pack{{pack}}_s{{seed}}.log",
     benchmark:
-        f"{BENCH}/{{space}}/standalone/{{arch}}_s{{seed}}.tsv"
+        f"{BENCH}/{{space}}/standalone/pack{{pack}}_s{{seed}}.tsv"
+    params:
+        archs=standalone_archs_arg,
     shell:
-        "nasrepro train-standalone --config-json {input} --space {wildcards.space} --arch {wildcards.arch} "
+        "nasrepro train-standalone --config-json {input} --space {wildcards.space} --arch {params.archs} "
         "--seed {wildcards.seed} --out {output} > {log} 2>&1"
 
 
@@ -68,6 +70,7 @@ rule search:
         out_dir=subpath(output.summary, parent=True),
         warmup=lambda wc, input: f"--warmup-outputs {input.warmup}" if "warmup" in input.keys() else "",
         trained=lambda wc, input: f"--trained-ground-truth {' '.join(input.trained)}" if "trained" in input.keys() else "",
+        launch=launcher,
     shell:
-        "nasrepro search --config-json {input.cfg} --space {wildcards.space} --method {wildcards.method} "
+        "{params.launch} search --config-json {input.cfg} --space {wildcards.space} --method {wildcards.method} "
         "--seed {wildcards.seed} --out-dir {params.out_dir} {params.warmup} {params.trained} > {log} 2>&1"
