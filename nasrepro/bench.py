@@ -15,7 +15,9 @@
    the space's whole population, for uniform, independent, boltzmann, MCTS on the default tree and
    MCTS on a learned tree (built from random outputs), also as % of the measured supernet step (target
    < 1 %) and of a 10.24 ms step (the H100 target of 25,000 images/s at batch 256).
-3. **eval** -- ``evaluate_architectures`` throughput in architectures/s at the validation batch.
+3. **eval** -- ``evaluate_architectures`` throughput in architectures/s at the validation batch (and, for
+   NAS-Bench-201, stacked multi-architecture passes against one at a time).
+3b. **packed ground truth** -- stand-alone networks trained one after another vs as one pack.
 4. **trees** (once, not per space) -- ``build_tree("learned")`` (KL distances + average linkage, the
    paper's Pooling setting and the pipeline's default) on random outputs of B=64 images x 10 classes for
    N = 36, 6,561 and 15,625, each in a fresh interpreter so its peak RSS is its own (target <= 60 s and
@@ -55,7 +57,8 @@ import torch.nn.functional as F
 from torch import nn
 
 DEFAULT_SPACES = ("pooling", "nb-macro", "nb201")
-SAMPLERS = ("uniform", "independent", "boltzmann", "mcts-default", "mcts-learned")
+SAMPLERS = ("uniform", "independent", "boltzmann", "mcts-default", "mcts-learned", "iterative-mcts", "density-alg51",
+            "fair")
 TREE_SIZES = (36, 6561, 15625)
 TREE_IMAGES, TREE_CLASSES = 64, 10
 H100_TARGET_IMAGES_PER_S = 25_000.0
@@ -372,9 +375,55 @@ def _eval_throughput(space, model: nn.Module, runtime, settings: Settings, rng: 
     return out
 
 
+# ------------------------------------------------------------------------------------------ packed ground truth
+def _packed_throughput(space, runtime, settings: Settings, width: float, rng: np.random.Generator,
+                       networks: int = 4, steps: int = 8) -> dict:
+    """Stand-alone training of ``networks`` small networks one after another vs as one pack
+    (``training.packed``: interleaved steps, one CUDA stream each), in one process, same steps."""
+    from nasrepro.training.optim import OptimConfig
+    from nasrepro.training.packed import run_concurrently
+    from nasrepro.training.supernet import Phase, SupernetTrainer
+
+    archs = space.enumerate()
+    pick = [tuple(archs[i]) for i in rng.choice(len(archs), size=networks, replace=False)]
+    optim = OptimConfig(epochs=1, batch_size=settings.batch, lr=0.05, momentum=0.9, weight_decay=5e-4)
+
+    def trainers():
+        out = []
+        for k, arch in enumerate(pick):
+            torch.manual_seed(k)
+            loader = _synthetic_loader(runtime, steps * settings.batch, settings.batch, 10 + k, augment=True)
+            out.append(SupernetTrainer(space.build_network(arch, 10, width).net, [arch], None, [Phase("uniform", 1.0)],
+                                       optim, runtime, loader, None, np.random.default_rng(k), log=lambda m: None))
+        return out
+
+    def timed(run) -> float:
+        group = trainers()
+        _sync(runtime.device)
+        t0 = time.perf_counter()
+        run(group)
+        _sync(runtime.device)
+        return time.perf_counter() - t0
+
+    timed(lambda g: [t.run() for t in g])  # warm-up (cuDNN autotuning, allocator)
+    alone, packed = [], []
+    for r in range(settings.repeats):
+        order = (("alone", "packed") if r % 2 == 0 else ("packed", "alone"))
+        for variant in order:
+            if variant == "alone":
+                alone.append(timed(lambda g: [t.run() for t in g]))
+            else:
+                packed.append(timed(run_concurrently))
+    images = networks * steps * settings.batch
+    return {"networks": networks, "steps_each": steps, "batch": settings.batch, "width": width,
+            "alone_images_per_s": images / _median(alone), "packed_images_per_s": images / _median(packed),
+            "speedup": _median(alone) / _median(packed)}
+
+
 # ------------------------------------------------------------------------------------------ 2: samplers
 def _sampler_overheads(space, settings: Settings, step_us: float, learned_tree: Any,
                        log: Callable[[str], None]) -> dict[str, dict]:
+    from nasrepro.errors import ConfigError
     from nasrepro.samplers import make_sampler
     from nasrepro.samplers.overhead import measure_overhead
     from nasrepro.trees.build import build_tree
@@ -395,8 +444,19 @@ def _sampler_overheads(space, settings: Settings, step_us: float, learned_tree: 
                 continue
             sampler = make_sampler("mcts", enc, choices, tree=learned_tree)
             tree_depth = learned_tree.max_depth
+        elif name == "iterative-mcts":
+            sampler = make_sampler("iterative-mcts", enc, choices, iterations=3)
+            scores = np.random.default_rng(3).random(len(enc))
+            sampler.score = lambda idx, batches: scores[np.asarray(idx)]  # stands in for the supernet ranking
+        elif name == "density-alg51":
+            # Alg. 5.1 per step is one categorical draw; the outputs' forward passes are supernet work
+            sampler = make_sampler("density", enc, choices, representation="encoding")
         else:
-            sampler = make_sampler(name, enc, choices)
+            try:
+                sampler = make_sampler(name, enc, choices)
+            except ConfigError as exc:
+                out[name] = {"skipped": str(exc)}
+                continue
         m = measure_overhead(sampler, steps=settings.sampler_steps, rng=np.random.default_rng(7))
         total = m["sample_us"] + m["update_us"]
         out[name] = {
@@ -411,6 +471,11 @@ def _sampler_overheads(space, settings: Settings, step_us: float, learned_tree: 
         }
         if tree_depth is not None:
             out[name]["tree_depth"] = int(tree_depth)
+        if name == "iterative-mcts":  # once per MCTS iteration, not per step: tree from the ranking
+            t0 = time.perf_counter()
+            sampler.rebuild()
+            out[name]["rebuild_ms"] = (time.perf_counter() - t0) * 1e3
+            out[name]["tree_depth"] = int(sampler.tree.max_depth)
     log("  samplers: " + ", ".join(f"{k} {v['total_us']:.1f} us" for k, v in out.items() if "total_us" in v))
     return out
 
@@ -582,6 +647,10 @@ def _run_bench(device, spaces, quick, log, tree_sizes, settings, threads) -> dic
         mem["gib"] = mem["bytes"] / 2**30
         result["spaces"][space.name] = {"population": space.size(), "train": train, "eval": ev,
                                         "samplers": samplers, "memory": mem}
+        if space.name == "pooling":  # the 36 ground-truth networks: trained alone or as packs
+            result["packed_ground_truth"] = _packed_throughput(space, runtime, settings, width, rng)
+            pk = result["packed_ground_truth"]
+            log(f"  packed ground truth: {pk['networks']} networks {pk['speedup']:.2f}x faster as one pack")
     result["projections"] = {
         key: _projection(spec, result["spaces"][spec["space"]]["train"])
         for key, spec in PROJECTIONS.items() if spec["space"] in result["spaces"]
@@ -659,7 +728,8 @@ def format_bench(result: dict) -> str:
                 continue
             rows.append([name, sname, f"{v['sample_us']:.1f}", f"{v['update_us']:.1f}", f"{v['total_us']:.1f}",
                          f"{v['pct_of_step']:.3f}", f"{v['pct_of_h100_target_step']:.2f}",
-                         f"N={v['population']}" + (f", depth {v['tree_depth']}" if "tree_depth" in v else "")])
+                         f"N={v['population']}" + (f", depth {v['tree_depth']}" if "tree_depth" in v else "")
+                         + (f", rebuild {v['rebuild_ms']:.1f} ms/iteration" if "rebuild_ms" in v else "")])
     out += _table(["space", "sampler", "sample us", "update us", "total us", "% step", "% 10ms", "population"], rows)
     out += ["", f"Learned tree build (KL + average linkage) on random outputs, B={TREE_IMAGES} x {TREE_CLASSES} classes, "
                 "fresh process each"]
@@ -671,6 +741,11 @@ def format_bench(result: dict) -> str:
         rows.append([n, f"{t['seconds']:.2f}", f"{t['distances_s']:.2f}", f"{t['clustering_s']:.2f}",
                      f"{t['peak_rss_gib']:.2f}", t["runs"], t["tree_depth"]])
     out += _table(["N", "total s", "distances s", "clustering s", "peak RSS GiB", "runs", "depth"], rows)
+    if result.get("packed_ground_truth"):
+        pk = result["packed_ground_truth"]
+        out += ["", f"Ground-truth training, {pk['networks']} Pooling networks x {pk['steps_each']} steps (batch "
+                    f"{pk['batch']}, width {pk['width']}): one after another {pk['alone_images_per_s']:.0f} img/s, "
+                    f"as one pack (training.packed) {pk['packed_images_per_s']:.0f} img/s: {pk['speedup']:.2f}x"]
     if result.get("projections"):
         out += ["", "Projected wall time of the paper presets (from the measured per-image costs above)"]
         rows = [[k, _fmt_s(p["warmup_s"]), _fmt_s(p["search_total_s"]), _fmt_s(p["total_s"]),

@@ -108,6 +108,22 @@ def fig6(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
     save(fig, pdf, png)
 
 
+def thesis_fig5_3(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
+    """Pooling (Ch. 5 protocol): stand-alone accuracy, uniform and debiased supernet accuracy of every
+    architecture, sorted by the density the debiased run estimated (Alg. 5.1: its sampling probability
+    falls with density, so descending probability is ascending density)."""
+    import pandas as pd
+
+    evals = _by_method(inputs, "arch_eval.csv")
+    frames = {label: pd.read_csv(paths[0], dtype={"arch": str}).set_index("arch") for label, paths in evals.items()}
+    debiased = next(f for label, f in frames.items() if "ebiased" in label)
+    archs = debiased.index
+    order = np.lexsort((np.arange(len(archs)), -debiased["probability"].to_numpy()))
+    series = {"stand-alone (ground truth)": debiased["gt_acc"]}
+    series.update({f"supernet, {label}": f.loc[archs, "supernet_val_acc"] for label, f in frames.items()})
+    figures.density_profile(cfg, series, order, "Pooling: accuracy against density (thesis Fig. 5.3)", pdf, png)
+
+
 FIGURES: dict[str, Callable[[dict, list[Path], Path, Path], None]] = {
     "thesis_fig2_5": thesis_fig2_5,
     "fig3": fig3,
@@ -117,4 +133,5 @@ FIGURES: dict[str, Callable[[dict, list[Path], Path, Path], None]] = {
     "fig6": fig6,
     "fig7": pooling_trees(linkage=False),
     "fig8": pooling_trees(linkage=True),
+    "thesis_fig5_3": thesis_fig5_3,
 }

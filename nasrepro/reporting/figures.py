@@ -24,6 +24,17 @@ def stamp(fig: plt.Figure, cfg: dict) -> None:
                  alpha=0.12, rotation=30, transform=fig.transFigure)
 
 
+def finish(fig: plt.Figure, ax: plt.Axes, cfg: dict, xlabel: str, ylabel: str, title: str,
+           pdf: str | Path, png: str | Path | None = None) -> None:
+    """Labels, title and legend of a one-panel figure, then the preset stamp and the atomic save."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    stamp(fig, cfg)
+    save(fig, pdf, png)
+
+
 def save(fig: plt.Figure, pdf: str | Path, png: str | Path | None = None) -> None:
     pdf = Path(pdf)
     png = Path(png) if png else pdf.with_suffix(".png")
@@ -41,12 +52,7 @@ def supernet_vs_ground_truth(cfg: dict, arch_evals: Sequence[str | Path], labels
         frame = pd.read_csv(path)
         tau = kendall_tau(frame["supernet_val_acc"].to_numpy(), frame["gt_acc"].to_numpy())
         ax.scatter(frame["gt_acc"], frame["supernet_val_acc"], s=14, alpha=0.75, label=f"{label} (τ = {tau:.2f})")
-    ax.set_xlabel("ground-truth accuracy (%)")
-    ax.set_ylabel("supernet validation accuracy (%)")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
-    stamp(fig, cfg)
-    save(fig, pdf, png)
+    finish(fig, ax, cfg, "ground-truth accuracy (%)", "supernet validation accuracy (%)", title, pdf, png)
 
 
 def curves(cfg: dict, histories: dict[str, Sequence[str | Path]], column: str, ylabel: str, title: str,
@@ -130,3 +136,19 @@ def sensitivity(cfg: dict, summaries: list[dict], parameter: str, title: str, pd
     ax.set_title(title, fontsize=9)
     stamp(fig, cfg)
     save(fig, pdf, png)
+
+
+def density_profile(cfg: dict, series: dict[str, pd.Series], order: np.ndarray, title: str,
+                    pdf: str | Path, png: str | Path | None = None) -> None:
+    """Thesis Fig. 5.3 style: accuracies of the architectures sorted from low to high density, each
+    series standardised (z-score) so that stand-alone and supernet accuracies share one axis."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    x = np.arange(len(order))
+    reference = next(iter(series.values())).to_numpy(dtype=float)
+    for i, (label, values) in enumerate(series.items()):
+        v = values.to_numpy(dtype=float)
+        z = (v[order] - v.mean()) / (v.std() or 1.0)
+        tau = kendall_tau(v, reference)
+        ax.plot(x, z, marker="o", ms=3, lw=1, label=label if i == 0 else f"{label} (τ with ground truth {tau:.2f})")
+    finish(fig, ax, cfg, "architectures, from low to high density", "accuracy (z-score within each series)", title,
+           pdf, png)

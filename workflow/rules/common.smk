@@ -71,6 +71,12 @@ def search_files(space, methods, name):
     return [f"{RES}/{space}/search/{m}/s{s}/{name}" for m in methods for s in space_cfg(space).get("seeds", [])]
 
 
+def first_seed_files(space, methods, names):
+    """Files of the first configured seed of each method (figures that show one run per method)."""
+    seeds = space_cfg(space).get("seeds", [])
+    return [f"{RES}/{space}/search/{m}/s{seeds[0]}/{n}" for m in methods for n in names] if seeds else []
+
+
 def search_inputs(wildcards):
     inputs = {"cfg": CONFIG_JSON}
     if space_cfg(wildcards.space).get("ground_truth") == "trained":

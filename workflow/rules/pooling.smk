@@ -45,6 +45,9 @@ POOLING_FIGURES = {
     "fig7": [f"{RES}/pooling/warmup/s{POOL_SEEDS[0]}/outputs.npz"] if POOL_SEEDS else [],
     "fig8": [f"{RES}/pooling/warmup/s{POOL_SEEDS[0]}/outputs.npz"] if POOL_SEEDS else [],
 }
+if space_cfg("pooling-ch5"):  # thesis Fig. 5.3: uniform vs debiased supernet against density (Ch. 5 protocol)
+    POOLING_FIGURES["thesis_fig5_3"] = first_seed_files("pooling-ch5", ["uniform", "debiased"],
+                                                        ["arch_eval.csv", "summary.json"])
 
 
 rule pooling_figure:
