@@ -377,7 +377,7 @@ def _eval_throughput(space, model: nn.Module, runtime, settings: Settings, rng: 
 
 # ------------------------------------------------------------------------------------------ packed ground truth
 def _packed_throughput(space, runtime, settings: Settings, width: float, rng: np.random.Generator,
-                       networks: int = 4, steps: int = 8) -> dict:
+                       networks: int = 4, steps: int = 4) -> dict:
     """Stand-alone training of ``networks`` small networks one after another vs as one pack
     (``training.packed``: interleaved steps, one CUDA stream each), in one process, same steps."""
     from nasrepro.training.optim import OptimConfig

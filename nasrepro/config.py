@@ -68,6 +68,12 @@ def resolve(cfg: dict) -> dict:
     if name not in cfg["presets"]:
         raise ConfigError(f"config error at preset: {name!r} is not one of {sorted(cfg['presets'])}")
     section = dict(cfg["presets"][name])
+    from nasrepro.spaces import SPACES
+
+    for key, value in section.items():
+        if isinstance(value, dict) and value.get("space", key) not in SPACES:
+            raise ConfigError(f"config error at presets.{name}.{key}.space: {value.get('space', key)!r} is not a "
+                              f"registered search space; known: {sorted(SPACES)}")
     out = {
         **section,
         "preset": name,

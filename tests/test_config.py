@@ -51,3 +51,16 @@ def test_every_paper_value_cites_a_source():
     uncited = [l for l in lines if ":" in l and not l.strip().endswith(":") and "#" not in l
                and not l.strip().startswith("#")]
     assert uncited == []
+
+
+def test_settings_sections_name_a_registered_space(raw):
+    paper = config.resolve({**raw, "preset": "paper"})
+    assert config.space_of(paper, "nb201-c100") == "nb201" and config.space_of(paper, "pooling") == "pooling"
+    bad = copy.deepcopy(raw)
+    bad["presets"]["demo"]["pooling-ch5"] = {**bad["presets"]["demo"]["pooling"], "space": "poolng"}
+    with pytest.raises(ConfigError, match=r"presets\.demo\.pooling-ch5\.space: 'poolng' is not a registered"):
+        config.resolve({**bad, "preset": "demo"})
+    bad["presets"]["demo"]["pooling-x"] = {**bad["presets"]["demo"]["pooling"]}  # no space: and not a space name
+    del bad["presets"]["demo"]["pooling-ch5"]
+    with pytest.raises(ConfigError, match="pooling-x"):
+        config.resolve({**bad, "preset": "demo"})
