@@ -62,3 +62,14 @@ def mean_across_ranks(t: torch.Tensor) -> torch.Tensor:
 def barrier() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
+
+
+def same_on_all_ranks(indices: list[int], device: torch.device) -> list[int]:
+    """Rank 0's architecture indices on every rank. Samplers are seeded alike and fed the same rewards,
+    but a sampler that looks at the supernet (density estimates) could see last-bit differences between
+    devices; broadcasting the choice keeps every rank on one path whatever the sampler does."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return indices
+    t = torch.tensor(indices, dtype=torch.int64, device=device)
+    dist.broadcast(t, src=0)
+    return t.tolist()

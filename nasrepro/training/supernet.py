@@ -248,7 +248,7 @@ class SupernetTrainer:
                 phase, start, end = self._phase_at(step)
                 if phase.mode == "sample":
                     self.sampler.set_progress((step - start) / max(1, end - start - 1))
-                    paths = self.sampler.sample_paths(self.rng)
+                    paths = ddp.same_on_all_ranks(self.sampler.sample_paths(self.rng), self.runtime.device)
                 else:
                     paths = [int(self.rng.integers(n))]
                 self.opt.zero_grad(set_to_none=True)
