@@ -80,6 +80,7 @@ def resolve(cfg: dict) -> dict:
         "results_dir": cfg["results_dir"],
         "data_root": cfg["data_root"],
         "download": cfg["download"],
+        "imagenet_root": cfg.get("imagenet_root"),
         "methods": cfg["methods"],
     }
     out["config_hash"] = config_hash(out)

@@ -6,6 +6,7 @@ Snakemake rules call these through the CLI; they hold all the logic, so it is te
 from __future__ import annotations
 
 import inspect
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,9 @@ import torch
 
 from nasrepro.benchmarks.trained import coverage, ground_truth_for
 from nasrepro.config import method_config, space_config, space_of
-from nasrepro.data.datasets import load_dataset, train_val_split
+from nasrepro.data.datasets import train_val_split
+from nasrepro.data.imagefolder import ImageFolderLoader
+from nasrepro.data.source import Source, load_source
 from nasrepro.data.loader import IMAGENET16_PAD, PAD, DeviceLoader, mean_std
 from nasrepro.errors import ConfigError
 from nasrepro.evaluation.evaluate import collect_outputs, evaluate_architectures
@@ -30,7 +33,7 @@ from nasrepro.spaces.base import Arch, SearchSpace
 from nasrepro.training.optim import OptimConfig
 from nasrepro.training.reward import Reward
 from nasrepro.training.runtime import Runtime, make_runtime, seed_everything
-from nasrepro.training.distributed import init_from_env
+from nasrepro.training.distributed import init_from_env, rank_and_world
 from nasrepro.training.packed import run_concurrently
 from nasrepro.training.supernet import Phase, SupernetTrainer
 
@@ -39,29 +42,34 @@ SPLIT_SEED = 0  # one fixed 50/50 split, so every method and seed is scored on t
 
 @dataclass
 class Split:
-    train_x: torch.Tensor
-    train_y: torch.Tensor
-    val_x: torch.Tensor
-    val_y: torch.Tensor
+    train: Source
+    val: Source
     num_classes: int
 
 
 def nas_split(cfg: dict, scfg: dict) -> Split:
     """The training set (optionally capped, class-stratified) split 50/50 into train and validation."""
-    images, labels, num_classes = load_dataset(scfg["dataset"], cfg["data_root"], cfg["download"], "train")
-    keep = stratified_subset(labels, scfg.get("train_images"))
+    source, num_classes = load_source(scfg["dataset"], cfg, "train")
+    keep = stratified_subset(source.labels, scfg.get("train_images"))
     if keep is not None:
-        images, labels = images[keep], labels[keep]
-    tr, va = train_val_split(labels, fraction=0.5, seed=SPLIT_SEED)
-    return Split(images[tr], labels[tr], images[va], labels[va], num_classes)
+        source = source.take(keep)
+    tr, va = train_val_split(source.labels, fraction=0.5, seed=SPLIT_SEED)
+    return Split(source.take(tr), source.take(va), num_classes)
 
 
-def _loader(scfg: dict, images, labels, batch_size: int, runtime: Runtime, seed: int, augment: bool,
-            shuffle: bool = True, drop_last: bool = True) -> DeviceLoader:
+def _loader(scfg: dict, source: Source, batch_size: int, runtime: Runtime, seed: int, augment: bool,
+            shuffle: bool = True, drop_last: bool = True) -> DeviceLoader | ImageFolderLoader:
+    if source.folder is not None:  # ImageNet: decoded by worker processes, each rank its own share
+        rank, world = rank_and_world()
+        return ImageFolderLoader(None, batch_size, runtime.device, augment=augment, seed=seed,
+                                 resolution=scfg.get("resolution", 224), workers=min(8, os.cpu_count() or 1),
+                                 drop_last=drop_last, shuffle=shuffle, channels_last=runtime.channels_last,
+                                 rank=rank if augment else 0, world=world if augment else 1,
+                                 folder=source.folder, rows=source.rows)
     mean, std = mean_std(scfg["dataset"])
     # NB201 crops its 16x16 ImageNet16-120 images with 2-pixel padding (CIFAR: 4).
     pad = IMAGENET16_PAD if scfg["dataset"] == "imagenet16-120" else PAD
-    return DeviceLoader(images, labels, batch_size, runtime.device, augment=augment, seed=seed,
+    return DeviceLoader(source.images, source.labels, batch_size, runtime.device, augment=augment, seed=seed,
                         drop_last=drop_last, mean=mean, std=std, channels_last=runtime.channels_last,
                         shuffle=shuffle, pad=pad)
 
@@ -75,11 +83,23 @@ def stratified_subset(labels: torch.Tensor, limit: int | None) -> torch.Tensor |
     return keep
 
 
-def _eval_tensors(scfg: dict, images, labels, runtime: Runtime, limit: int | None):
-    keep = stratified_subset(labels, limit)
+MAX_FOLDER_EVAL_IMAGES = 20_000  # evaluation holds its images on the device as one normalised tensor
+
+
+def _eval_tensors(scfg: dict, source: Source, runtime: Runtime, limit: int | None):
+    """The (capped, class-stratified) images of ``source``, normalised, on the device."""
+    keep = stratified_subset(source.labels, limit)
     if keep is not None:
-        images, labels = images[keep], labels[keep]
-    full = _loader(scfg, images, labels, len(labels), runtime, 0, augment=False, shuffle=False, drop_last=False)
+        source = source.take(keep)
+    if source.folder is not None:
+        if len(source) > MAX_FOLDER_EVAL_IMAGES:
+            raise ConfigError(f"evaluation on {len(source):,} folder images would not fit on the device; set "
+                              f"evaluation.val_images / test_images to at most {MAX_FOLDER_EVAL_IMAGES:,}")
+        loader = _loader(scfg, source, min(256, len(source)), runtime, 0, augment=False, shuffle=False,
+                         drop_last=False)
+        parts = list(loader.iterate(0))
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+    full = _loader(scfg, source, len(source), runtime, 0, augment=False, shuffle=False, drop_last=False)
     return full.batch(0, 0)
 
 
@@ -108,13 +128,14 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
         raise ConfigError(f"standalone architectures repeat in {list(arch_texts)}")
     sa = scfg["standalone"]
     runtime = _runtime(cfg)
-    images, labels, num_classes = load_dataset(scfg["dataset"], cfg["data_root"], cfg["download"], "train")
-    keep = stratified_subset(labels, scfg.get("train_images"))
+    source, num_classes = load_source(scfg["dataset"], cfg, "train")
+    keep = stratified_subset(source.labels, scfg.get("train_images"))
     if keep is not None:
-        images, labels = images[keep], labels[keep]
-    images, labels = images.to(runtime.device), labels.to(runtime.device)  # one copy shared by the pack
-    test_images, test_labels, _ = load_dataset(scfg["dataset"], cfg["data_root"], cfg["download"], "test")
-    tx, ty = _eval_tensors(scfg, test_images, test_labels, runtime, scfg["evaluation"].get("test_images"))
+        source = source.take(keep)
+    if source.images is not None:  # one device copy shared by the pack
+        source = Source(source.labels.to(runtime.device), images=source.images.to(runtime.device))
+    test, _ = load_source(scfg["dataset"], cfg, "test")
+    tx, ty = _eval_tensors(scfg, test, runtime, scfg["evaluation"].get("test_images"))
     optim = _optim(sa)
     out_json = Path(out_json)
     trainers = []
@@ -122,7 +143,7 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
         rng = seed_everything(seed)  # every member starts exactly as a job of its own would
         # The pruned supernet keeps the forward(x, arch) call and owns only this path's weights.
         model = space.build_network(arch, num_classes, scfg["width"]).net
-        train = _loader(scfg, images, labels, optim.batch_size, runtime, seed, augment=True)
+        train = _loader(scfg, source, optim.batch_size, runtime, seed, augment=True)
         ckpt = out_json.with_name(f"{out_json.stem}.{space.display_index(arch)}.ckpt.pt")
         name = space.format(arch)
         trainer = SupernetTrainer(model, [arch], None, [Phase("uniform", 1.0)], optim, runtime, train, None, rng,
@@ -165,7 +186,7 @@ def run_warmup(cfg: dict, space_name: str, seed: int, out_dir: str | Path, log: 
     optim = _optim(scfg["warmup"])
     rng = seed_everything(seed)
     supernet = space.build_supernet(split.num_classes, scfg["width"])
-    train = _loader(scfg, split.train_x, split.train_y, optim.batch_size, runtime, seed, augment=True)
+    train = _loader(scfg, split.train, optim.batch_size, runtime, seed, augment=True)
     trainer = SupernetTrainer(supernet, archs, None, [Phase("uniform", 1.0)], optim, runtime, train, None, rng,
                               checkpoint=out_dir / "warmup.ckpt.pt",
                               checkpoint_every=scfg["warmup"].get("checkpoint_every", 1), log=log)
@@ -185,7 +206,7 @@ def run_warmup(cfg: dict, space_name: str, seed: int, out_dir: str | Path, log: 
 
 
 def _batch_outputs(scfg, space, model, split: Split, runtime: Runtime, pick: torch.Tensor, what: str, log):
-    bx, by = _eval_tensors(scfg, split.val_x[pick], split.val_y[pick], runtime, None)
+    bx, by = _eval_tensors(scfg, split.val.take(pick), runtime, None)
     archs = space.enumerate()
     reps, members = distinct_paths(space, archs, np.arange(len(archs)))  # NB201: 12,205 of 15,625
     outs = collect_outputs(model, [archs[i] for i in reps], bx, runtime, progress=_progress(log, what))
@@ -203,7 +224,7 @@ def _save_outputs(path: Path, outputs: np.ndarray, labels: np.ndarray, pick: tor
 def random_batch_outputs(scfg, space, model, split: Split, runtime: Runtime, seed: int, path: Path, log) -> None:
     """Outputs on the run's random validation batch of ``tree.val_batch`` images, and each
     architecture's accuracy on it (the accuracy-partition tree of Fig. 3 uses it)."""
-    pick = torch.randperm(len(split.val_y), generator=torch.Generator().manual_seed(seed))[: scfg["tree"]["val_batch"]]
+    pick = torch.randperm(len(split.val), generator=torch.Generator().manual_seed(seed))[: scfg["tree"]["val_batch"]]
     outputs, labels = _batch_outputs(scfg, space, model, split, runtime, pick, "outputs", log)
     _save_outputs(path, outputs, labels, pick)
 
@@ -227,7 +248,7 @@ def write_outputs(cfg, scfg, space, model, split: Split, runtime: Runtime, seed:
             shutil.copyfile(out_dir / "outputs.npz", tmp)
         return
     g = torch.Generator().manual_seed(10_007)
-    candidates = [torch.randperm(len(split.val_y), generator=g)[:vb] for _ in range(n_cand)]
+    candidates = [torch.randperm(len(split.val), generator=g)[:vb] for _ in range(n_cand)]
     scored = []
     for c, cand in enumerate(candidates):
         out, lab = _batch_outputs(scfg, space, model, split, runtime, cand, f"high-variance candidate {c + 1}/{n_cand}", log)
@@ -344,8 +365,8 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     optim = _optim(scfg["search"])
     rng = seed_everything(seed)
     supernet = space.build_supernet(split.num_classes, scfg["width"])
-    train = _loader(scfg, split.train_x, split.train_y, optim.batch_size, runtime, seed, augment=True)
-    val = _loader(scfg, split.val_x, split.val_y, optim.batch_size, runtime, seed + 10_000, augment=False)
+    train = _loader(scfg, split.train, optim.batch_size, runtime, seed, augment=True)
+    val = _loader(scfg, split.val, optim.batch_size, runtime, seed + 10_000, augment=False)
     trainer = SupernetTrainer(supernet, archs, sampler, method_phases(method, scfg), optim, runtime, train, val, rng,
                               checkpoint=out_dir / "search.ckpt.pt", reward=reward,
                               checkpoint_every=scfg["search"].get("checkpoint_every", 1), log=log)
@@ -355,7 +376,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
         return {}
 
     ev = scfg["evaluation"]
-    vx, vy = _eval_tensors(scfg, split.val_x, split.val_y, runtime, ev.get("val_images"))
+    vx, vy = _eval_tensors(scfg, split.val, runtime, ev.get("val_images"))
 
     def score(indices) -> np.ndarray:
         return evaluate_architectures(trainer.model, [archs[i] for i in indices], vx, vy, runtime, ev["batch_size"],

@@ -48,3 +48,61 @@ def test_ranks_split_every_global_batch(folder):
 def test_missing_folder_names_the_key(tmp_path):
     with pytest.raises(DataError, match="imagenet_root"):
         ImageFolderLoader(tmp_path / "nope", batch_size=4)
+
+
+@pytest.fixture()
+def imagenet_root(tmp_path):
+    rng = np.random.default_rng(1)
+    for split, per_class in (("train", 12), ("val", 4)):
+        for c in range(3):
+            d = tmp_path / "imagenet" / split / f"n0{c}"
+            d.mkdir(parents=True)
+            for i in range(per_class):
+                Image.fromarray(rng.integers(0, 256, (36, 36, 3), dtype=np.uint8)).save(d / f"{i}.JPEG")
+    return tmp_path / "imagenet"
+
+
+def test_jobs_run_end_to_end_on_an_image_folder(imagenet_root, tmp_path):
+    import json
+
+    from nasrepro.config import load, resolve
+    from nasrepro.jobs import nas_split, run_search, run_standalone, run_warmup
+
+    cfg = resolve(load("config/config.yaml", {"preset": "demo", "imagenet_root": str(imagenet_root)}))
+    pool = cfg["pooling"]
+    pool.update(dataset="imagenet", resolution=32, train_images=None, width=0.125)
+    for key in ("standalone", "warmup", "search"):
+        pool[key].update(epochs=1, batch_size=6)
+    pool["warmup"].pop("snapshots", None)
+    pool["tree"].update(val_batch=6, hv_candidates=0)
+    pool["evaluation"].update(batch_size=12, val_images=12, test_images=12)
+    split = nas_split(cfg, pool)
+    assert (len(split.train), len(split.val), split.num_classes) == (18, 18, 3)
+    assert split.train.images is None and set(split.train.rows).isdisjoint(split.val.rows)
+    rows = run_standalone(cfg, "pooling", ["24", "34"], 0, tmp_path / "sa.json", log=lambda m: None)
+    assert [r["arch"] for r in rows] == ["[4,3,3]", "[7,1,2]"] and all(0 <= r["test_acc"] <= 100 for r in rows)
+    run_warmup(cfg, "pooling", 0, tmp_path / "warm", log=lambda m: None)
+    assert np.load(tmp_path / "warm" / "outputs.npz")["outputs"].shape == (36, 6, 3)
+    summary = run_search(cfg, "pooling", "mcts-learned", 0, tmp_path / "search",
+                         warmup_outputs=tmp_path / "warm" / "outputs.npz", log=lambda m: None)
+    assert summary["ranked_archs"] == 36 and json.loads((tmp_path / "search" / "summary.json").read_text())
+
+
+def test_folder_evaluation_must_be_capped(imagenet_root):
+    from nasrepro import jobs
+    from nasrepro.config import load, resolve
+    from nasrepro.data.source import load_source
+    from nasrepro.errors import ConfigError
+
+    cfg = resolve(load("config/config.yaml", {"preset": "demo", "imagenet_root": str(imagenet_root)}))
+    source, classes = load_source("imagenet", cfg, "test")
+    assert len(source) == 12 and classes == 3
+    old = jobs.MAX_FOLDER_EVAL_IMAGES
+    jobs.MAX_FOLDER_EVAL_IMAGES = 10
+    try:
+        with pytest.raises(ConfigError, match="val_images"):
+            jobs._eval_tensors({"dataset": "imagenet"}, source, jobs.make_runtime("cpu"), None)
+    finally:
+        jobs.MAX_FOLDER_EVAL_IMAGES = old
+    with pytest.raises(DataError, match="imagenet_root"):
+        load_source("imagenet", {**cfg, "imagenet_root": None}, "train")

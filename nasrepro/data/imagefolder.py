@@ -37,7 +37,7 @@ class _Positions(Dataset):
     """Item i = the image at epoch position ``positions[i]``, transformed with that position's seed."""
 
     def __init__(self, folder, order: np.ndarray, positions: list[int], transform, seed: int, epoch: int):
-        self.folder, self.order, self.positions = folder, order, positions
+        self.folder, self.order, self.positions = folder, order, positions  # order: positions -> folder rows
         self.transform, self.seed, self.epoch = transform, seed, epoch
 
     def __len__(self) -> int:
@@ -54,16 +54,21 @@ class _Positions(Dataset):
 
 
 class ImageFolderLoader:
-    def __init__(self, root: str | Path, batch_size: int, device="cpu", augment: bool = False, seed: int = 0,
+    def __init__(self, root: str | Path | None, batch_size: int, device="cpu", augment: bool = False, seed: int = 0,
                  resolution: int = 224, workers: int = 8, drop_last: bool = True, shuffle: bool = True,
-                 channels_last: bool = False, rank: int = 0, world: int = 1, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+                 channels_last: bool = False, rank: int = 0, world: int = 1, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                 folder=None, rows=None):
         from torchvision import datasets, transforms
 
-        root = Path(root)
-        if not root.is_dir():
-            raise DataError(f"image folder {root} does not exist (config key imagenet_root); point it at the "
-                            "folder holding one sub-folder of images per class (e.g. ILSVRC2012 train/ or val/)")
-        self.folder = datasets.ImageFolder(str(root))
+        if folder is None:
+            root = Path(root)
+            if not root.is_dir():
+                raise DataError(f"image folder {root} does not exist (config key imagenet_root); point it at the "
+                                "folder holding one sub-folder of images per class (e.g. ILSVRC2012 train/ or val/)")
+            folder = datasets.ImageFolder(str(root))
+        self.folder = folder
+        # the folder's samples this loader serves (a class-stratified half for the NAS split, say)
+        self.rows = np.arange(len(folder.samples)) if rows is None else np.asarray(rows, dtype=np.int64)
         if batch_size % world:
             raise DataError(f"batch_size {batch_size} does not divide across {world} ranks")
         if augment:
@@ -72,7 +77,7 @@ class ImageFolderLoader:
         else:
             self.transform = transforms.Compose([transforms.Resize(int(round(resolution * 256 / 224))),
                                                  transforms.CenterCrop(resolution)])
-        self.n = len(self.folder.samples)
+        self.n = len(self.rows)
         self.num_classes = len(self.folder.classes)
         self.batch_size, self.device = int(batch_size), torch.device(device)
         self.augment, self.seed, self.workers = bool(augment), int(seed), int(workers)
@@ -86,9 +91,10 @@ class ImageFolderLoader:
         return self.n // self.batch_size if self.drop_last else math.ceil(self.n / self.batch_size)
 
     def order(self, epoch: int) -> np.ndarray:
+        """Folder rows in the order of ``epoch``."""
         if not self.shuffle:
-            return np.arange(self.n)
-        return np.random.default_rng(derive_seed(self.seed, epoch, "order")).permutation(self.n)
+            return self.rows
+        return self.rows[np.random.default_rng(derive_seed(self.seed, epoch, "order")).permutation(self.n)]
 
     def _rank_positions(self, index: int) -> tuple[int, int]:
         """[start, stop) positions of this rank's part of global batch ``index``."""
