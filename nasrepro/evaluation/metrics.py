@@ -13,8 +13,12 @@ def kendall_tau(estimate: np.ndarray, truth: np.ndarray) -> float:
 
 
 def spearman(estimate: np.ndarray, truth: np.ndarray) -> float:
+    """Spearman's rho; NaN (without scipy's warning) when either side is constant, e.g. an untrained
+    supernet that scores every architecture alike."""
     from scipy.stats import spearmanr
 
+    if np.ptp(np.asarray(estimate, dtype=float)) == 0 or np.ptp(np.asarray(truth, dtype=float)) == 0:
+        return float("nan")
     return float(spearmanr(estimate, truth).statistic)
 
 
