@@ -5,6 +5,7 @@ Snakemake rules call these through the CLI; they hold all the logic, so it is te
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import time
@@ -103,6 +104,33 @@ def _eval_tensors(scfg: dict, source: Source, runtime: Runtime, limit: int | Non
     return full.batch(0, 0)
 
 
+def population(scfg: dict, space: SearchSpace) -> list[Arch]:
+    """The architectures a run trains and ranks: the whole space, or, for a space too large to
+    enumerate (ImageNet MobileNet, 13^21), the FLOPs-budget population of the section (``budget_mmacs``,
+    ``population_size``): ``spaces.budget.budget_population`` with seed 0, so every method, seed and
+    job of a setting shares one population."""
+    if "budget_mmacs" not in scfg:
+        return space.enumerate()
+    return _budget_population(space.name, float(scfg["budget_mmacs"]), int(scfg.get("population_size", 10_000)))
+
+
+@functools.lru_cache(maxsize=4)
+def _budget_population(space_name: str, mmacs: float, n: int) -> list[Arch]:
+    from nasrepro.spaces.budget import budget_population
+
+    rows = budget_population(get_space(space_name), mmacs * 1e6, n=n, seed=0)
+    return [tuple(int(v) for v in row) for row in rows]
+
+
+def network_cost(space: SearchSpace, arch: Arch) -> dict:
+    """MACs and parameters of a layer-wise space's network at paper scale (width 1, its input size)."""
+    from nasrepro.spaces.budget import estimate_macs, estimate_params, mac_table
+
+    table = mac_table(space)
+    return {"macs_m": float(estimate_macs(table, [arch])[0]) / 1e6,
+            "params_m": float(estimate_params(table, [arch])[0]) / 1e6}
+
+
 def _runtime(cfg: dict) -> Runtime:
     return make_runtime(cfg["device"], cfg["deterministic"], cfg.get("compile", False))
 
@@ -182,7 +210,7 @@ def run_warmup(cfg: dict, space_name: str, seed: int, out_dir: str | Path, log: 
     space = get_space(space_of(cfg, space_name))
     runtime = _runtime(cfg)
     split = nas_split(cfg, scfg)
-    archs = space.enumerate()
+    archs = population(scfg, space)
     optim = _optim(scfg["warmup"])
     rng = seed_everything(seed)
     supernet = space.build_supernet(split.num_classes, scfg["width"])
@@ -207,7 +235,7 @@ def run_warmup(cfg: dict, space_name: str, seed: int, out_dir: str | Path, log: 
 
 def _batch_outputs(scfg, space, model, split: Split, runtime: Runtime, pick: torch.Tensor, what: str, log):
     bx, by = _eval_tensors(scfg, split.val.take(pick), runtime, None)
-    archs = space.enumerate()
+    archs = population(scfg, space)
     reps, members = distinct_paths(space, archs, np.arange(len(archs)))  # NB201: 12,205 of 15,625
     outs = collect_outputs(model, [archs[i] for i in reps], bx, runtime, progress=_progress(log, what))
     return outs[members], by.cpu().numpy()
@@ -278,7 +306,7 @@ def build_method_tree(method: dict, scfg: dict, space: SearchSpace, seed: int, w
     from nasrepro.trees.build import build_tree
 
     topt = {**scfg["tree"], **method.get("tree_options", {})}
-    archs = space.enumerate()
+    archs = population(scfg, space)
     encodings = space.vector_encodings(archs) if kind == "vector" else space.encodings(archs)
     kwargs = {"encodings": encodings, "tree_paths": space.tree_paths(archs), "seed": seed,
               "choices": space.choices_per_decision()}
@@ -320,7 +348,7 @@ def make_method_sampler(method: dict, scfg: dict, space: SearchSpace, tree):
     options.update(method.get("sampler_options", {}))
     if tree is not None:
         options["tree"] = tree
-    archs = space.enumerate()
+    archs = population(scfg, space)
     return make_sampler(name, space.encodings(archs), space.choices_per_decision(), **options)
 
 
@@ -358,7 +386,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     space = get_space(space_of(cfg, space_name))
     runtime = _runtime(cfg)
     split = nas_split(cfg, scfg)
-    archs = space.enumerate()
+    archs = population(scfg, space)
     tree, tree_info = build_method_tree(method, scfg, space, seed, warmup_outputs)
     sampler = None if method["sampler"] == "uniform" else make_method_sampler(method, scfg, space, tree)
     reward = Reward.from_dict({**scfg.get("reward", {}), **method.get("reward", {})})
@@ -382,13 +410,15 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
         return evaluate_architectures(trainer.model, [archs[i] for i in indices], vx, vy, runtime, ev["batch_size"],
                                       progress=_progress(log, "ranking"))
 
-    gt = ground_truth_for(cfg, space_name, trained_ground_truth)
+    # ImageNet has no tabular ground truth (ground_truth: none): the found network is retrained instead
+    gt = None if scfg.get("ground_truth") == "none" else ground_truth_for(cfg, space_name, trained_ground_truth)
     ranked = ranking_set(len(archs), ev.get("rank_archs"))
-    ranked = ranked[coverage(gt, [archs[i] for i in ranked])]  # trained ground truth may cover a subset
+    if gt is not None:
+        ranked = ranked[coverage(gt, [archs[i] for i in ranked])]  # trained ground truth may cover a subset
     reps, members = distinct_paths(space, archs, ranked)
     val_acc = score_resumable(score, reps, out_dir / "ranking.partial.npz", log=log)[members]
     chosen, cand_acc = select_final(sampler, len(archs), ranked, val_acc, scfg["selection"]["k"], rng, score)
-    gt_acc = np.array([gt.accuracy_of(archs[i]) for i in ranked])
+    gt_acc = np.array([gt.accuracy_of(archs[i]) for i in ranked]) if gt is not None else np.full(len(ranked), np.nan)
     density = density_diagnostics(sampler, reps)
     arch = archs[chosen]
     summary = {
@@ -396,11 +426,12 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
         "preset": cfg["preset"], "config_hash": cfg["config_hash"],
         "arch": space.format(arch), "arch_index": space.display_index(arch),
         **chosen_ground_truth(gt, arch),
+        **(network_cost(space, arch) if "budget_mmacs" in scfg else {}),
         "supernet_val_acc": cand_acc, "reward": f"{reward.metric}/{reward.data}/{reward.measure}",
         "train_seconds": result.seconds,
         "device": torch.cuda.get_device_name(runtime.device) if runtime.device.type == "cuda" else "cpu",
         "unique_visited": int((result.visits > 0).sum()), "ranked_archs": len(ranked),
-        **ranking_summary(val_acc, gt_acc),
+        **(ranking_summary(val_acc, gt_acc) if gt is not None else {}),
         **density,
         **{k: v for k, v in tree_info.items() if isinstance(v, (int, float, str))},
     }
@@ -414,7 +445,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     write_json(out_dir / "summary.json", summary)
     (out_dir / "ranking.partial.npz").unlink(missing_ok=True)
     log(f"{method['label']} seed {seed}: chose {summary['arch']} (rank {summary['gt_rank']}), "
-        f"tau {summary['kendall_tau']:.3f}")
+        f"tau {summary.get('kendall_tau', float('nan')):.3f}")
     return summary
 
 
@@ -437,6 +468,8 @@ def density_diagnostics(sampler, indices: np.ndarray) -> dict:
 
 def chosen_ground_truth(gt, arch: Arch) -> dict:
     """Ground-truth accuracy and rank of the found architecture (NaN / None if the table lacks it)."""
+    if gt is None:
+        return {"gt_acc": float("nan"), "gt_rank": None, "ground_truth": "none: retrain the found network"}
     try:
         return {"gt_acc": gt.accuracy_of(arch), "gt_rank": gt.rank_of(arch), "ground_truth": gt.source}
     except KeyError:

@@ -1,0 +1,51 @@
+"""Spaces too large to enumerate (ImageNet MobileNet): warm-up and search over a FLOPs-budget population,
+without tabular ground truth."""
+
+import json
+
+import numpy as np
+
+from nasrepro.config import load, resolve
+from nasrepro.jobs import population, run_search, run_warmup
+from nasrepro.spaces import get_space
+from nasrepro.spaces.budget import estimate_macs, mac_table
+
+
+def mobilenet_config():
+    cfg = resolve(load("config/config.yaml", {"preset": "demo"}))
+    section = json.loads(json.dumps(cfg["pooling"]))  # a demo-sized section to start from
+    section.update(dataset="demo-cifar10", width=0.1, train_images=96, seeds=[0], ground_truth="none",
+                   budget_mmacs=280, population_size=40)
+    for key in ("warmup", "search"):
+        section[key].update(epochs=1, batch_size=16)
+    section["warmup"].pop("snapshots", None)
+    section["search"]["phases"] = [0.0, 0.5, 0.5]
+    section["tree"].update(distance="l2", val_batch=8, hv_candidates=0)
+    section["selection"] = {"k": 3}
+    section["evaluation"] = {"batch_size": 24, "val_images": 24, "test_images": 24, "rank_archs": 12}
+    cfg["mobilenet-imagenet"] = section
+    return cfg
+
+
+def test_population_is_budget_feasible_distinct_and_shared():
+    cfg = mobilenet_config()
+    space = get_space("mobilenet-imagenet")
+    pop = population(cfg["mobilenet-imagenet"], space)
+    assert len(pop) == 40 and len(set(pop)) == 40 and pop == population(cfg["mobilenet-imagenet"], space)
+    macs = estimate_macs(mac_table(space), pop)
+    assert np.all((macs >= 0.99 * 280e6) & (macs <= 280e6))
+    assert population(cfg["pooling"], get_space("pooling")) == get_space("pooling").enumerate()
+
+
+def test_learned_tree_search_over_the_population_without_ground_truth(tmp_path):
+    cfg = mobilenet_config()
+    run_warmup(cfg, "mobilenet-imagenet", 0, tmp_path / "warm", log=lambda m: None)
+    outputs = np.load(tmp_path / "warm" / "outputs.npz")["outputs"]
+    assert outputs.shape == (40, 8, 10)
+    summary = run_search(cfg, "mobilenet-imagenet", "mcts-learned", 0, tmp_path / "search",
+                         warmup_outputs=tmp_path / "warm" / "outputs.npz", log=lambda m: None)
+    assert summary["ground_truth"].startswith("none") and "kendall_tau" not in summary
+    assert 0.99 * 280 <= summary["macs_m"] <= 280 and summary["params_m"] > 0
+    assert summary["ranked_archs"] == 12
+    space = get_space("mobilenet-imagenet")
+    assert space.parse(summary["arch"]) in population(cfg["mobilenet-imagenet"], space)
