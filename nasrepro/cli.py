@@ -73,6 +73,12 @@ def cmd_standalone(args: argparse.Namespace) -> None:
     run_standalone(_load_cfg(args), args.space, args.arch, args.seed, args.out, log=_log)
 
 
+def cmd_retrain(args: argparse.Namespace) -> None:
+    from nasrepro.jobs import run_retrain
+
+    run_retrain(_load_cfg(args), args.space, args.summary, args.seed, args.out, log=_log)
+
+
 def cmd_warmup(args: argparse.Namespace) -> None:
     from nasrepro.jobs import run_warmup
 
@@ -157,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, required=True)
     sp.add_argument("--out", required=True)
     sp.set_defaults(func=cmd_standalone)
+
+    sp = with_cfg(sub.add_parser("retrain", help="retrain a searched network from scratch (its summary.json)"))
+    sp.add_argument("--space", required=True)
+    sp.add_argument("--summary", required=True, help="summary.json written by `nasrepro search`")
+    sp.add_argument("--seed", type=int, required=True)
+    sp.add_argument("--out", required=True)
+    sp.set_defaults(func=cmd_retrain)
 
     sp = with_cfg(sub.add_parser("warmup", help="uniform warm-up supernet and the outputs for tree building"))
     sp.add_argument("--space", required=True)

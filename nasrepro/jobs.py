@@ -194,6 +194,25 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
     return rows
 
 
+def run_retrain(cfg: dict, space_name: str, summary_json: str | Path, seed: int, out_json: str | Path,
+                log: Callable = print) -> dict:
+    """Retrain the network a search found (its ``summary.json``) from scratch with the section's
+    ``standalone`` protocol, as the paper does for ImageNet, and record its cost beside the accuracy."""
+    import json
+
+    found = json.loads(Path(summary_json).read_text())
+    if found.get("space") != space_name:
+        raise ConfigError(f"{summary_json} is a search of {found.get('space')!r}, not of {space_name!r}")
+    row = run_standalone(cfg, space_name, [found["arch"]], seed, out_json, log=log)[0]
+    scfg = space_config(cfg, space_name)
+    space = get_space(space_of(cfg, space_name))
+    if "budget_mmacs" in scfg:
+        row.update(network_cost(space, space.parse(found["arch"])))
+    row.update(method=found["method"], label=found["label"], search_seed=found["seed"])
+    write_json(out_json, [row])
+    return row
+
+
 # --------------------------------------------------------------------------- supernet warm-up
 def snapshot_epochs(scfg: dict) -> list[int]:
     """Warm-up epochs at which outputs are also saved, for paper Fig. 6(b) (warm-up length)."""

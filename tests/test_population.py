@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 from nasrepro.config import load, resolve
-from nasrepro.jobs import population, run_search, run_warmup
+from nasrepro.jobs import population, run_retrain, run_search, run_warmup
 from nasrepro.spaces import get_space
 from nasrepro.spaces.budget import estimate_macs, mac_table
 
@@ -49,3 +49,12 @@ def test_learned_tree_search_over_the_population_without_ground_truth(tmp_path):
     assert summary["ranked_archs"] == 12
     space = get_space("mobilenet-imagenet")
     assert space.parse(summary["arch"]) in population(cfg["mobilenet-imagenet"], space)
+
+    # the paper retrains the found network from scratch: accuracy, MACs and params of that network
+    for key in ("standalone",):
+        cfg["mobilenet-imagenet"][key].update(epochs=1, batch_size=16)
+    row = run_retrain(cfg, "mobilenet-imagenet", tmp_path / "search" / "summary.json", 0, tmp_path / "re.json",
+                      log=lambda m: None)
+    assert row["arch"] == summary["arch"] and row["method"] == "mcts-learned" and 0 <= row["test_acc"] <= 100
+    assert row["macs_m"] == summary["macs_m"]
+    assert json.loads((tmp_path / "re.json").read_text()) == [row]
