@@ -329,3 +329,7 @@ def test_stacked_forward_equals_one_architecture_at_a_time(space):
     rt = make_runtime("cpu")
     np.testing.assert_array_equal(evaluate_architectures(net, pick, x, y, rt, batch_size=12, stack=7),
                                   evaluate_architectures(net, pick, x, y, rt, batch_size=12, stack=1))
+    from nasrepro.evaluation.evaluate import collect_outputs
+
+    np.testing.assert_allclose(collect_outputs(net, pick, x, rt, stack=5), collect_outputs(net, pick, x, rt, stack=1),
+                               rtol=1e-4, atol=1e-4)

@@ -16,6 +16,15 @@ from nasrepro.training.runtime import Runtime, batch_statistics
 STACK_ON_CUDA = 32  # architectures per stacked forward pass on a GPU
 
 
+def _stack_size(model: nn.Module, runtime: Runtime, stack: int | None) -> int:
+    """Architectures per forward pass: 1 without ``forward_many``; by default stacked on CUDA only."""
+    if not hasattr(model, "forward_many"):
+        return 1
+    if stack is None:
+        return STACK_ON_CUDA if runtime.device.type == "cuda" else 1
+    return max(1, int(stack))
+
+
 def _batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int):
     for start in range(0, images.shape[0], batch_size):
         yield images[start : start + batch_size], labels[start : start + batch_size]
@@ -43,10 +52,9 @@ def evaluate_architectures(
     model.eval()
     correct = torch.zeros(len(archs), device=runtime.device)
     ctx = batch_statistics(model) if use_batch_stats else torch.no_grad()
-    if stack is None:
-        stack = STACK_ON_CUDA if runtime.device.type == "cuda" else 1
+    stack = _stack_size(model, runtime, stack) if use_batch_stats else 1
     with ctx, runtime.autocast():
-        if hasattr(model, "forward_many") and use_batch_stats and stack > 1 and len(archs) > 1:
+        if stack > 1 and len(archs) > 1:
             for start in range(0, len(archs), stack):
                 group = list(archs[start : start + stack])
                 for x, y in _batches(images, labels, batch_size):
@@ -71,11 +79,12 @@ def evaluate_architectures(
 @torch.no_grad()
 def collect_outputs(
     model: nn.Module, archs: Sequence[Arch], images: torch.Tensor, runtime: Runtime,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, stack: int | None = None,
 ) -> np.ndarray:
-    """Logits [N, B, C] (float32) of every architecture on one validation batch (paper §4)."""
+    """Logits [N, B, C] (float32) of every architecture on one validation batch (paper §4);
+    ``stack`` as in ``evaluate_architectures``."""
     model.eval()
-    stack = STACK_ON_CUDA if runtime.device.type == "cuda" and hasattr(model, "forward_many") else 1
+    stack = _stack_size(model, runtime, stack)
     with batch_statistics(model), runtime.autocast():
         if stack > 1:
             outs = []
