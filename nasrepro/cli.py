@@ -35,15 +35,33 @@ def _log(msg: str) -> None:
     print(msg, flush=True)
 
 
+def _emit(text: str, out: str | None) -> None:
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text + "\n")
+    print(text)
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
+    if args.imagenet:
+        from nasrepro.bench_imagenet import run_imagenet_bench
+
+        result = run_imagenet_bench(args.device, log=_log)
+        _emit(json.dumps(result, indent=2), args.out)
+        return
     from nasrepro.bench import format_bench, run_bench
 
     result = run_bench(args.device, tuple(args.spaces), quick=args.quick, threads=args.threads)
-    text = json.dumps(result, indent=2) if args.json else format_bench(result)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
-    print(text)
+    _emit(json.dumps(result, indent=2) if args.json else format_bench(result), args.out)
+
+
+def cmd_check_device(args: argparse.Namespace) -> None:
+    from nasrepro.device_check import run_checks
+
+    result = run_checks(args.device, args.only, quick=args.quick, log=_log)
+    _emit(json.dumps(result, indent=2), args.out)
+    if not result["ok"]:
+        raise NasreproError("a check failed on this device (see its line above): its results are not exact here")
 
 
 def cmd_arch(args: argparse.Namespace) -> None:
@@ -145,7 +163,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--spaces", nargs="+", default=["pooling", "nb-macro", "nb201"])
     sp.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's own)")
     sp.add_argument("--out", help="also write the output (JSON with --json) to this file")
+    sp.add_argument("--imagenet", action="store_true",
+                    help="instead: MobileNet at 224 px per FLOPs budget and the projected GPU-days of Table 4 (JSON)")
     sp.set_defaults(func=cmd_bench)
+
+    sp = sub.add_parser("check-device", help="check determinism, resume, packed and stacked exactness on a device")
+    sp.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    sp.add_argument("--only", nargs="+", help="run only these checks")
+    sp.add_argument("--quick", action="store_true", help="smaller models and batches (the same code paths)")
+    sp.add_argument("--out", help="also write the JSON result to this file")
+    sp.set_defaults(func=cmd_check_device)
 
     sp = sub.add_parser("verify-nb-macro", help="check params and MACs of all 6,561 NAS-Bench-Macro keys")
     sp.add_argument("--workers", type=int, default=2)

@@ -44,3 +44,22 @@ def test_quick_bench_pooling_has_every_figure():
     assert _positive(p["total_s"]) and p["total_s"] >= p["warmup_s"] > 0
     assert "pooling.ratio<=1.10" in r["checks"]
     assert "Sampler + tree overhead" in format_bench(r) and "as one pack" in format_bench(r)
+
+
+def test_imagenet_bench_projects_table4_from_measured_steps():
+    from nasrepro.bench_imagenet import PROTOCOL, run_imagenet_bench
+
+    r = run_imagenet_bench("cpu", budgets=(280.0,), batch=2, resolution=32, width=0.1, steps=1, repeats=1, pool=2,
+                           decode_images=8)
+    json.dumps(r, allow_nan=False)
+    row = r["budgets"]["280"]
+    lo, hi = row["population_macs_m"]
+    assert 0.99 * 280 <= lo <= hi <= 280  # the paper's [0.99, 1] x budget window, at paper scale
+    for key in ("supernet_step_ms", "reward_forward_ms", "fixed_step_ms", "search_gpu_days", "retrain_gpu_days"):
+        assert _positive(row[key]), key
+    p, b = PROTOCOL, r["meta"]["batch"]
+    search_s = (p["warmup_epochs"] * row["supernet_step_ms"] + p["search_epochs"] * (
+        row["supernet_step_ms"] + row["reward_forward_ms"])) / 1e3 * p["search_images"] / b
+    assert math.isclose(row["search_gpu_days"] * 86400, search_s, rel_tol=1e-9)
+    assert math.isclose(row["total_gpu_days"], row["search_gpu_days"] + row["retrain_gpu_days"])
+    assert _positive(r["decode"]["decode_images_per_s"]) and _positive(r["decode"]["one_worker_images_per_s"])

@@ -1,0 +1,167 @@
+"""``nasrepro bench --imagenet``: what one search and one retraining of paper Table 4 cost, in GPU-days.
+
+Measures, on the given device and at paper scale (MobileNet space of thesis App. II, width 1, 224 px,
+1,000 classes, the preset's bf16 autocast and channels_last):
+
+- the supernet train step, a random member of the FLOPs-budget population per step (as the search draws);
+- the validation-batch reward forward of the search (every search step computes one);
+- the train step of fixed networks drawn from the same population (the retraining);
+- JPEG decoding + RandomResizedCrop of ``ImageFolderLoader`` on generated 500x375 JPEGs (the ImageNet
+  average size), per worker process and with every core, since at ImageNet scale decoding can bound
+  the GPU.
+
+The projection multiplies the per-image costs by the paper preset's epochs (``PROTOCOL``); it counts
+GPU compute only, so it holds when decoding keeps up (compare ``decode_images_per_s`` with the train
+rate). Synthetic images sit on the device, so the train figures exclude the host-to-device copy.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+IMAGENET_TRAIN_IMAGES = 1_281_167
+PROTOCOL = {  # the paper preset's mobilenet-imagenet-* settings (config/config.yaml cites each)
+    "warmup_epochs": 40,          # uniform warm-up of the learned tree, 40 % of the search (App. I.1 split)
+    "search_epochs": 100,         # paper App. B: 100 epochs
+    "search_images": IMAGENET_TRAIN_IMAGES // 2,  # the 50/50 train/validation split of the training set
+    "retrain_epochs": 120,        # thesis App. II.2 ImageNet schedule
+    "retrain_images": IMAGENET_TRAIN_IMAGES,
+}
+
+
+def _time_steps(step: Callable[[int], None], device: torch.device, steps: int, repeats: int) -> float:
+    """Median seconds per step over ``repeats`` runs of ``steps`` steps, after one warm-up run."""
+    runs = []
+    for r in range(repeats + 1):
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        t0 = time.perf_counter()
+        for i in range(steps):
+            step(r * steps + i)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        if r:
+            runs.append((time.perf_counter() - t0) / steps)
+    return statistics.median(runs)
+
+
+def _decode_rate(resolution: int, images: int, workers: int) -> float:
+    """Images/s of ``ImageFolderLoader`` (train transform) over generated 500x375 JPEGs."""
+    from PIL import Image
+
+    from nasrepro.data.imagefolder import ImageFolderLoader
+
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory(prefix="nasrepro-decode-") as tmp:
+        for i in range(images):
+            d = Path(tmp) / f"c{i % 4}"
+            d.mkdir(exist_ok=True)
+            # smooth noise compresses like a photograph (~100 KB at quality 90), unlike white noise
+            small = rng.integers(0, 256, (47, 63, 3), dtype=np.uint8)
+            Image.fromarray(small).resize((500, 375), Image.BILINEAR).save(d / f"{i}.jpg", quality=90)
+        loader = ImageFolderLoader(tmp, batch_size=max(1, images // (4 * workers)), augment=True, resolution=resolution,
+                                   workers=workers)
+        for _ in loader.iterate(0):  # warm-up: page cache, worker start
+            pass
+        t0 = time.perf_counter()
+        seen = sum(int(x.shape[0]) for x, _ in loader.iterate(1))
+        return seen / (time.perf_counter() - t0)
+
+
+def run_imagenet_bench(device: str = "auto", budgets: tuple[float, ...] = (280.0, 330.0), batch: int = 256,
+                       resolution: int = 224, width: float = 1.0, steps: int = 20, repeats: int = 3,
+                       pool: int = 8, decode_images: int = 512, log: Callable[[str], None] | None = None) -> dict:
+    """Measured step costs and projected GPU-days per FLOPs budget (see the module docstring)."""
+    from nasrepro.spaces import get_space
+    from nasrepro.spaces.budget import budget_population, estimate_macs, mac_table
+    from nasrepro.training.optim import OptimConfig, make_optimizer
+    from nasrepro.training.runtime import batch_statistics, make_runtime
+
+    log = log or (lambda m: None)
+    runtime = make_runtime(device, deterministic=False)
+    dev = runtime.device
+    space = get_space("mobilenet-imagenet")
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(batch, 3, resolution, resolution, generator=g).to(dev)
+    if runtime.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 1000, (batch,), generator=g).to(dev)
+    opt_cfg = OptimConfig(epochs=1, batch_size=batch, lr=0.1, momentum=0.9, weight_decay=4e-5)
+
+    def trainer_step(model, forward):
+        opt, sched = make_optimizer(model, opt_cfg, total_steps=1_000_000)
+
+        def step(i: int) -> None:
+            with runtime.autocast():
+                loss = F.cross_entropy(forward(i), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+        return step
+
+    result: dict[str, Any] = {
+        "meta": {"device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+                 "amp_dtype": str(runtime.amp_dtype), "channels_last": runtime.channels_last, "batch": batch,
+                 "resolution": resolution, "width": width, "torch": torch.__version__},
+        "protocol": dict(PROTOCOL), "budgets": {},
+    }
+    for budget in budgets:
+        archs = [tuple(int(v) for v in row) for row in budget_population(space, budget * 1e6, n=pool, seed=0)]
+        torch.manual_seed(0)
+        sup = runtime.prepare(space.build_supernet(1000, width)).train()
+        step = trainer_step(sup, lambda i: sup(x, archs[i % len(archs)]))
+        sup_s = _time_steps(step, dev, steps, repeats)
+
+        def reward(i: int) -> None:
+            with torch.no_grad(), batch_statistics(sup), runtime.autocast():
+                sup(x, archs[i % len(archs)]).argmax(1)
+        reward_s = _time_steps(reward, dev, steps, repeats)
+        del step
+        fixed = []
+        for a in archs[: min(3, len(archs))]:
+            net = runtime.prepare(space.build_network(a, 1000, width)).train()
+            fixed.append(_time_steps(trainer_step(net, lambda i, n=net: n(x)), dev, steps, repeats))
+            del net
+        fixed_s = statistics.median(fixed)
+        mem = int(torch.cuda.max_memory_allocated(dev)) if dev.type == "cuda" else None
+        p = PROTOCOL
+        search_s = (p["warmup_epochs"] * p["search_images"] * sup_s / batch
+                    + p["search_epochs"] * p["search_images"] * (sup_s + reward_s) / batch)
+        retrain_s = p["retrain_epochs"] * p["retrain_images"] * fixed_s / batch
+        macs_m = estimate_macs(mac_table(space), archs) / 1e6
+        result["budgets"][f"{budget:g}"] = row = {
+            "population_macs_m": [float(macs_m.min()), float(macs_m.max())],
+            "supernet_step_ms": sup_s * 1e3, "supernet_images_per_s": batch / sup_s,
+            "reward_forward_ms": reward_s * 1e3,
+            "fixed_step_ms": fixed_s * 1e3, "fixed_images_per_s": batch / fixed_s,
+            "cuda_max_allocated_gib": mem / 2**30 if mem is not None else None,
+            "search_gpu_days": search_s / 86400, "retrain_gpu_days": retrain_s / 86400,
+            "total_gpu_days": (search_s + retrain_s) / 86400,
+        }
+        log(f"{budget:g} M: supernet {row['supernet_images_per_s']:.0f} img/s, fixed {row['fixed_images_per_s']:.0f}"
+            f" img/s; search {row['search_gpu_days']:.2f} + retrain {row['retrain_gpu_days']:.2f} GPU-days")
+        del sup
+        if dev.type == "cuda":
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(dev)
+    if decode_images:
+        cores = os.cpu_count() or 1
+        one = _decode_rate(resolution, decode_images, workers=1)
+        every = _decode_rate(resolution, decode_images, workers=cores) if cores > 1 else one
+        result["decode"] = {"images": decode_images, "one_worker_images_per_s": one,
+                            "workers": cores, "decode_images_per_s": every}
+        log(f"decode: {one:.0f} img/s with 1 worker, {every:.0f} img/s with {cores}")
+    return result
+
+
+__all__ = ["PROTOCOL", "run_imagenet_bench"]

@@ -1,0 +1,196 @@
+"""``nasrepro check-device``: do the harness's exactness guarantees hold on this device?
+
+The test suite proves them on CPU in float32. A cluster's GPUs run bf16 autocast, channels_last, cuDNN and
+CUDA streams, where a guarantee can silently break (a non-deterministic kernel, a stream race). Each check
+runs the real code path on the chosen device with the preset's runtime (``make_runtime``) and reports the
+largest deviation it saw:
+
+- ``same_seed``: two supernet trainings with one seed give bit-identical weights and visit counts;
+- ``resume``: a training killed after epoch 1 and resumed from its checkpoint equals the unbroken one;
+- ``packed``: networks trained as one pack (``run_concurrently``, one CUDA stream each) equal each trained alone;
+- ``stacked``: NAS-Bench-201 ``forward_many`` against one architecture at a time (relative L2 error of the
+  logits; bf16 autocast gives ~1e-2, float32 ~1e-6), and how many of the evaluated accuracies differ;
+- ``prefix``: shared-prefix evaluation (Pooling, NAS-Bench-Macro) against one forward per architecture.
+
+The first three must be exact; ``stacked`` and ``prefix`` are exact in float32 and within the autocast
+dtype's rounding otherwise (the bound used is printed). The tiny models keep the whole run to seconds.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+AUTOCAST_REL_TOL = 5e-2   # relative L2 error of bf16 logits against the same computation reordered
+FLOAT32_REL_TOL = 1e-4
+
+
+def _weights(model: torch.nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().float().flatten() for p in model.parameters()])
+
+
+def _max_abs(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a - b).abs().max())
+
+
+def _rel_l2(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a.float() - b.float()).norm() / b.float().norm().clamp_min(1e-12))
+
+
+def _trainer(device: str, seed: int = 0, ckpt: Path | None = None, epochs: int = 3, uniform_only: bool = False):
+    from nasrepro.data.loader import DeviceLoader
+    from nasrepro.samplers import make_sampler
+    from nasrepro.spaces import get_space
+    from nasrepro.training.optim import OptimConfig
+    from nasrepro.training.runtime import make_runtime, seed_everything
+    from nasrepro.training.supernet import Phase, SupernetTrainer
+
+    runtime = make_runtime(device, deterministic=True)
+    space = get_space("pooling")
+    archs = space.enumerate()
+    g = torch.Generator().manual_seed(123)
+    x = torch.randint(0, 256, (192, 3, 32, 32), dtype=torch.uint8, generator=g)
+    y = torch.randint(0, 10, (192,), generator=g)
+    rng = seed_everything(seed)
+    net = space.build_supernet(width=0.25)
+    sampler = make_sampler("mcts", space.encodings(archs), space.choices_per_decision())
+    cl = runtime.channels_last
+    train = DeviceLoader(x[:128], y[:128], 32, runtime.device, augment=True, seed=seed, channels_last=cl)
+    val = DeviceLoader(x[128:], y[128:], 32, runtime.device, augment=False, seed=seed + 1, channels_last=cl)
+    optim = OptimConfig(epochs=epochs, batch_size=32, lr=0.05, momentum=0.9, weight_decay=5e-4)
+    phases = [Phase("uniform", 1.0)] if uniform_only else [Phase("uniform", 0.4), Phase("explore", 0.25),
+                                                            Phase("sample", 0.35)]
+    return SupernetTrainer(net, archs, sampler, phases, optim, runtime, train, val, rng, checkpoint=ckpt,
+                           log=lambda m: None)
+
+
+def check_same_seed(device: str) -> dict:
+    a, b = _trainer(device), _trainer(device)
+    ra, rb = a.run(), b.run()
+    diff = _max_abs(_weights(a.model), _weights(b.model))
+    return {"max_abs_weight_diff": diff, "visits_equal": bool(np.array_equal(ra.visits, rb.visits)),
+            "ok": diff == 0.0 and bool(np.array_equal(ra.visits, rb.visits))}
+
+
+def check_resume(device: str) -> dict:
+    full = _trainer(device)
+    ref = full.run()
+    with tempfile.TemporaryDirectory(prefix="nasrepro-check-") as tmp:
+        ckpt = Path(tmp) / "ck.pt"
+        _trainer(device, ckpt=ckpt).run(stop_after_epoch=1)
+        again = _trainer(device, ckpt=ckpt)
+        resumed = again.resume_if_possible()
+        res = again.run()
+    diff = _max_abs(_weights(full.model), _weights(again.model))
+    visits = bool(np.array_equal(ref.visits, res.visits))
+    return {"resumed": resumed, "max_abs_weight_diff": diff, "visits_equal": visits,
+            "ok": resumed and diff == 0.0 and visits}
+
+
+def check_packed(device: str, members: int = 4) -> dict:
+    from nasrepro.training.packed import run_concurrently
+
+    alone = [_trainer(device, seed=s, epochs=2, uniform_only=True) for s in range(members)]
+    for t in alone:
+        t.run()
+    packed = [_trainer(device, seed=s, epochs=2, uniform_only=True) for s in range(members)]
+    run_concurrently(packed)
+    diff = max(_max_abs(_weights(a.model), _weights(p.model)) for a, p in zip(alone, packed))
+    return {"members": members, "max_abs_weight_diff": diff, "ok": diff == 0.0}
+
+
+def _tolerance(runtime) -> float:
+    return AUTOCAST_REL_TOL if runtime.amp_dtype is not None else FLOAT32_REL_TOL
+
+
+def check_stacked(device: str, archs: int = 64, width: float = 0.5, images: int = 64) -> dict:
+    from nasrepro.evaluation.evaluate import evaluate_architectures
+    from nasrepro.spaces import get_space
+    from nasrepro.training.runtime import batch_statistics, make_runtime
+
+    runtime = make_runtime(device, deterministic=True)
+    space = get_space("nb201")
+    torch.manual_seed(1)
+    net = runtime.prepare(space.build_supernet(10, width))
+    everything = space.enumerate()
+    pick = [everything[i] for i in np.random.default_rng(0).choice(len(everything), archs, replace=False)]
+    x = torch.randn(images, 3, 32, 32, device=runtime.device)
+    y = torch.randint(0, 10, (images,), device=runtime.device)
+    if runtime.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad(), batch_statistics(net), runtime.autocast():
+        one = torch.stack([net(x, a) for a in pick])
+        many = net.forward_many(x, pick)
+    err = _rel_l2(many, one)
+    acc_one = evaluate_architectures(net, pick, x, y, runtime, batch_size=images, stack=1)
+    acc_many = evaluate_architectures(net, pick, x, y, runtime, batch_size=images, stack=16)
+    tol = _tolerance(runtime)
+    return {"archs": archs, "logits_rel_l2": err, "tolerance": tol,
+            "accuracies_differing": int((acc_one != acc_many).sum()),
+            "max_accuracy_diff_pct": float(np.abs(acc_one - acc_many).max()), "ok": err <= tol}
+
+
+def check_prefix(device: str) -> dict:
+    from nasrepro.evaluation.evaluate import collect_outputs
+    from nasrepro.spaces import get_space
+    from nasrepro.training.runtime import batch_statistics, make_runtime
+
+    runtime = make_runtime(device, deterministic=True)
+    out: dict[str, Any] = {"tolerance": _tolerance(runtime)}
+    worst = 0.0
+    for name, width, count in (("pooling", 0.25, 36), ("nb-macro", 0.125, 64)):
+        torch.manual_seed(0)
+        space = get_space(name)
+        net = runtime.prepare(space.build_supernet(width=width))
+        archs = space.enumerate()
+        sub = [archs[i] for i in np.random.default_rng(0).choice(len(archs), min(count, len(archs)), replace=False)]
+        x = torch.randn(16, 3, 32, 32, device=runtime.device)
+        if runtime.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        fast = torch.as_tensor(collect_outputs(net, sub, x, runtime))
+        net.eval()
+        with torch.no_grad(), batch_statistics(net), runtime.autocast():
+            slow = torch.stack([net(x, a).float() for a in sub]).cpu()
+        out[f"{name}_logits_rel_l2"] = err = _rel_l2(fast, slow)
+        worst = max(worst, err)
+    out["ok"] = worst <= out["tolerance"]
+    return out
+
+
+# Sizes of a quick run (tests, CPU smoke checks): same code paths, smaller models and batches.
+QUICK: dict[str, dict] = {"packed": {"members": 2}, "stacked": {"archs": 8, "width": 0.25, "images": 16}}
+
+CHECKS: dict[str, Callable[..., dict]] = {
+    "same_seed": check_same_seed,
+    "resume": check_resume,
+    "packed": check_packed,
+    "stacked": check_stacked,
+    "prefix": check_prefix,
+}
+
+
+def run_checks(device: str = "auto", only: list[str] | None = None, quick: bool = False,
+               log: Callable[[str], None] | None = None) -> dict:
+    """Run the named checks (default: all) on ``device``, at the ``QUICK`` sizes if ``quick``; returns
+    ``{"device": ..., "checks": {name: result}, "ok": all passed}``."""
+    from nasrepro.training.runtime import make_runtime
+
+    runtime = make_runtime(device, deterministic=True)
+    name = torch.cuda.get_device_name(runtime.device) if runtime.device.type == "cuda" else "cpu"
+    unknown = sorted(set(only or []) - set(CHECKS))
+    if unknown:
+        raise ValueError(f"unknown check(s) {unknown}; choose from {sorted(CHECKS)}")
+    results = {}
+    for key in only or list(CHECKS):
+        results[key] = CHECKS[key](str(runtime.device), **(QUICK.get(key, {}) if quick else {}))
+        if log:
+            log(f"{key}: {'ok' if results[key]['ok'] else 'FAILED'} {results[key]}")
+    return {"device": name, "amp_dtype": str(runtime.amp_dtype), "channels_last": runtime.channels_last,
+            "checks": results, "ok": all(r["ok"] for r in results.values())}
+
+
+__all__ = ["CHECKS", "QUICK", "run_checks"]
