@@ -8,12 +8,14 @@ largest deviation it saw:
 - ``same_seed``: two supernet trainings with one seed give bit-identical weights and visit counts;
 - ``resume``: a training killed after epoch 1 and resumed from its checkpoint equals the unbroken one;
 - ``packed``: networks trained as one pack (``run_concurrently``, one CUDA stream each) equal each trained alone;
-- ``stacked``: NAS-Bench-201 ``forward_many`` against one architecture at a time (relative L2 error of the
-  logits; bf16 autocast gives ~1e-2, float32 ~1e-6), and how many of the evaluated accuracies differ;
+- ``stacked``: NAS-Bench-201 ``forward_many`` against one architecture at a time, and how many of the
+  evaluated accuracies differ;
 - ``prefix``: shared-prefix evaluation (Pooling, NAS-Bench-Macro) against one forward per architecture.
 
-The first three must be exact; ``stacked`` and ``prefix`` are exact in float32 and within the autocast
-dtype's rounding otherwise (the bound used is printed). The tiny models keep the whole run to seconds.
+The first three must be exact. ``stacked`` and ``prefix`` reorder float arithmetic: each fast path's relative
+L2 error against a float32 reference (no autocast) must stay within twice the plain path's own error plus
+1e-4. In float32 both errors are ~1e-6; under bf16 autocast the plain path itself is several % off a
+randomly initialised net, and the fast path must not be worse than that. The tiny models keep the run short.
 """
 
 from __future__ import annotations
@@ -25,8 +27,12 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-AUTOCAST_REL_TOL = 5e-2   # relative L2 error of bf16 logits against the same computation reordered
 FLOAT32_REL_TOL = 1e-4
+
+
+def _within(fast_err: float, plain_err: float) -> bool:
+    """A reordered fast path is as accurate as the plain one (see the module docstring)."""
+    return fast_err <= 2.0 * plain_err + FLOAT32_REL_TOL
 
 
 def _weights(model: torch.nn.Module) -> torch.Tensor:
@@ -103,10 +109,6 @@ def check_packed(device: str, members: int = 4) -> dict:
     return {"members": members, "max_abs_weight_diff": diff, "ok": diff == 0.0}
 
 
-def _tolerance(runtime) -> float:
-    return AUTOCAST_REL_TOL if runtime.amp_dtype is not None else FLOAT32_REL_TOL
-
-
 def check_stacked(device: str, archs: int = 64, width: float = 0.5, images: int = 64) -> dict:
     from nasrepro.evaluation.evaluate import evaluate_architectures
     from nasrepro.spaces import get_space
@@ -122,16 +124,17 @@ def check_stacked(device: str, archs: int = 64, width: float = 0.5, images: int 
     y = torch.randint(0, 10, (images,), device=runtime.device)
     if runtime.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    with torch.no_grad(), batch_statistics(net), runtime.autocast():
-        one = torch.stack([net(x, a) for a in pick])
-        many = net.forward_many(x, pick)
-    err = _rel_l2(many, one)
+    with torch.no_grad(), batch_statistics(net):
+        ref = torch.stack([net(x, a).float() for a in pick])
+        with runtime.autocast():
+            one = torch.stack([net(x, a) for a in pick])
+            many = net.forward_many(x, pick)
+    plain_err, fast_err = _rel_l2(one, ref), _rel_l2(many, ref)
     acc_one = evaluate_architectures(net, pick, x, y, runtime, batch_size=images, stack=1)
     acc_many = evaluate_architectures(net, pick, x, y, runtime, batch_size=images, stack=16)
-    tol = _tolerance(runtime)
-    return {"archs": archs, "logits_rel_l2": err, "tolerance": tol,
-            "accuracies_differing": int((acc_one != acc_many).sum()),
-            "max_accuracy_diff_pct": float(np.abs(acc_one - acc_many).max()), "ok": err <= tol}
+    return {"archs": archs, "plain_rel_l2": plain_err, "stacked_rel_l2": fast_err,
+            "stacked_vs_plain_rel_l2": _rel_l2(many, one), "accuracies_differing": int((acc_one != acc_many).sum()),
+            "max_accuracy_diff_pct": float(np.abs(acc_one - acc_many).max()), "ok": _within(fast_err, plain_err)}
 
 
 def check_prefix(device: str) -> dict:
@@ -140,8 +143,8 @@ def check_prefix(device: str) -> dict:
     from nasrepro.training.runtime import batch_statistics, make_runtime
 
     runtime = make_runtime(device, deterministic=True)
-    out: dict[str, Any] = {"tolerance": _tolerance(runtime)}
-    worst = 0.0
+    out: dict[str, Any] = {}
+    ok = True
     for name, width, count in (("pooling", 0.25, 36), ("nb-macro", 0.125, 64)):
         torch.manual_seed(0)
         space = get_space(name)
@@ -153,11 +156,14 @@ def check_prefix(device: str) -> dict:
             x = x.contiguous(memory_format=torch.channels_last)
         fast = torch.as_tensor(collect_outputs(net, sub, x, runtime))
         net.eval()
-        with torch.no_grad(), batch_statistics(net), runtime.autocast():
-            slow = torch.stack([net(x, a).float() for a in sub]).cpu()
-        out[f"{name}_logits_rel_l2"] = err = _rel_l2(fast, slow)
-        worst = max(worst, err)
-    out["ok"] = worst <= out["tolerance"]
+        with torch.no_grad(), batch_statistics(net):
+            ref = torch.stack([net(x, a).float() for a in sub]).cpu()
+            with runtime.autocast():
+                slow = torch.stack([net(x, a).float() for a in sub]).cpu()
+        plain_err, fast_err = _rel_l2(slow, ref), _rel_l2(fast, ref)
+        out[f"{name}_plain_rel_l2"], out[f"{name}_prefix_rel_l2"] = plain_err, fast_err
+        ok = ok and _within(fast_err, plain_err)
+    out["ok"] = ok
     return out
 
 

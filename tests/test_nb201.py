@@ -333,3 +333,29 @@ def test_stacked_forward_equals_one_architecture_at_a_time(space):
 
     np.testing.assert_allclose(collect_outputs(net, pick, x, rt, stack=5), collect_outputs(net, pick, x, rt, stack=1),
                                rtol=1e-4, atol=1e-4)
+
+
+def test_stacked_forward_under_bf16_autocast_and_channels_last(space):
+    """The CUDA runtime's setting (bf16 autocast, channels_last), emulated on CPU: convolutions return bf16 and
+    per-architecture BN float32, and the stacked sum must accept both."""
+    from nasrepro.evaluation.evaluate import collect_outputs, evaluate_architectures
+    from nasrepro.training.runtime import Runtime, batch_statistics
+
+    torch.manual_seed(2)
+    net = space.build_supernet(10, 0.25).to(memory_format=torch.channels_last)
+    archs = space.enumerate()
+    pick = [archs[i] for i in range(3, len(archs), 1553)]
+    x = torch.randn(8, 3, 32, 32).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (8,))
+    with torch.no_grad(), batch_statistics(net):
+        ref = torch.stack([net(x, a) for a in pick])  # float32
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            one = torch.stack([net(x, a).float() for a in pick])
+            many = net.forward_many(x, pick).float()
+    err = lambda a: float((a - ref).norm() / ref.norm())
+    # bf16 puts a random-init net several % off float32; the stacked sum must be no worse than one at a time
+    assert err(many) <= 2 * err(one) + 1e-4
+    rt = Runtime(torch.device("cpu"), torch.bfloat16, channels_last=True, deterministic=True)
+    acc = evaluate_architectures(net, pick, x, y, rt, batch_size=8, stack=4)
+    assert acc.shape == (len(pick),) and np.all((acc >= 0) & (acc <= 100))
+    assert collect_outputs(net, pick, x, rt, stack=4).shape == (len(pick), 8, 10)

@@ -292,8 +292,11 @@ class SearchCell(nn.Module):
         b = x.shape[0] // k
         live = torch.tensor([live_edges_only(a) for a in archs], dtype=torch.long)
         nodes = [x]
+        # Under autocast the candidates return bf16 (convolutions) or float32 (per-group BN): sum in float32,
+        # as the one-architecture forward's type promotion does.
+        acc_dtype = torch.promote_types(x.dtype, torch.float32)
         for i in range(1, NUM_NODES):
-            total = torch.zeros_like(x)
+            total = torch.zeros_like(x, dtype=acc_dtype)
             for e, (src, dst) in enumerate(EDGES):
                 if dst != i:
                     continue
@@ -305,7 +308,8 @@ class SearchCell(nn.Module):
                     inp = src_rows.index_select(0, sel.to(x.device)).flatten(0, 1)
                     op = self.edges[e][OPS[op_id]]
                     y = _relu_conv_bn_many(op, inp, sel.numel()) if isinstance(op, ReLUConvBN) else op(inp)
-                    total.view(k, b, *x.shape[1:]).index_add_(0, sel.to(x.device), y.view(-1, b, *x.shape[1:]))
+                    total.view(k, b, *x.shape[1:]).index_add_(0, sel.to(x.device),
+                                                              y.to(acc_dtype).view(-1, b, *x.shape[1:]))
             nodes.append(total)
         return nodes[-1]
 
