@@ -12,11 +12,10 @@ from nasrepro.errors import NasreproError
 
 
 def _load_cfg(args: argparse.Namespace) -> dict:
+    if args.config_json:  # already resolved and validated by the workflow
+        return json.loads(Path(args.config_json).read_text())
     from nasrepro import config
 
-    if args.config_json:
-        cfg = json.loads(Path(args.config_json).read_text())
-        return cfg
     raw = config.load(args.config, _parse_sets(args.set or []))
     return config.resolve(raw)
 

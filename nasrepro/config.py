@@ -12,7 +12,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from nasrepro.errors import ConfigError
@@ -31,6 +30,8 @@ def _key_path(error: jsonschema.ValidationError) -> str:
 
 
 def validate(cfg: dict) -> None:
+    import jsonschema  # only validation needs it: jobs get the already-validated config
+
     validator = jsonschema.Draft202012Validator(load_schema())
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(list(e.absolute_path)), str(e.absolute_path)))
     if not errors:
