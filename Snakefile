@@ -18,6 +18,7 @@ include: "workflow/rules/pooling.smk"
 include: "workflow/rules/nb_macro.smk"
 include: "workflow/rules/nb201.smk"
 include: "workflow/rules/chapter5.smk"
+include: "workflow/rules/imagenet.smk"
 
 
 rule all:

@@ -163,7 +163,7 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
     if source.images is not None:  # one device copy shared by the pack
         source = Source(source.labels.to(runtime.device), images=source.images.to(runtime.device))
     test, _ = load_source(scfg["dataset"], cfg, "test")
-    tx, ty = _eval_tensors(scfg, test, runtime, scfg["evaluation"].get("test_images"))
+    test_limit = scfg["evaluation"].get("test_images")
     optim = _optim(sa)
     out_json = Path(out_json)
     trainers = []
@@ -182,8 +182,7 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
     results = run_concurrently(trainers)
     rows = []
     for arch, trainer, result in zip(archs, trainers, results):
-        acc = evaluate_architectures(trainer.model, [arch], tx, ty, runtime, scfg["evaluation"]["batch_size"],
-                                     use_batch_stats=False)[0]
+        acc = test_accuracy(scfg, trainer.model, arch, test, runtime, test_limit)
         rows.append({"space": space_name, "arch": space.format(arch), "index": space.display_index(arch),
                      "seed": seed, "test_acc": float(acc), "train_seconds": result.seconds, "epochs": optim.epochs,
                      "pack_size": len(archs), "preset": cfg["preset"], "config_hash": cfg["config_hash"]})
@@ -192,6 +191,23 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
     for trainer in trainers:
         trainer.checkpoint.unlink(missing_ok=True)
     return rows
+
+
+def test_accuracy(scfg: dict, model: torch.nn.Module, arch: Arch, test: Source, runtime: Runtime,
+                  limit: int | None) -> float:
+    """Top-1 (%) of a stand-alone network in eval mode on the (capped) test split. Image folders are
+    streamed batch by batch (ImageNet's 50,000 validation images do not fit the device at once)."""
+    batch = scfg["evaluation"]["batch_size"]
+    if test.folder is None:
+        tx, ty = _eval_tensors(scfg, test, runtime, limit)
+        return float(evaluate_architectures(model, [arch], tx, ty, runtime, batch, use_batch_stats=False)[0])
+    keep = stratified_subset(test.labels, limit)
+    source = test if keep is None else test.take(keep)
+    loader = _loader(scfg, source, min(batch, len(source)), runtime, 0, augment=False, shuffle=False, drop_last=False)
+    correct = 0.0
+    for x, y in loader.iterate(0):
+        correct += evaluate_architectures(model, [arch], x, y, runtime, len(y), use_batch_stats=False)[0] * len(y)
+    return correct / len(source)
 
 
 def run_retrain(cfg: dict, space_name: str, summary_json: str | Path, seed: int, out_json: str | Path,

@@ -60,3 +60,31 @@ def test_table5_3_columns_say_why_they_are_empty():
     paper = resolve(load("config/config.yaml", {"preset": "paper"}))
     assert all(table5_3_skip_reason(paper, s, d) is None for _, s, d in TABLE5_3_COLUMNS)
     assert paper["nb201-c100"]["space"] == "nb201" and paper["nb201-c100"]["benchmark"]["dataset"] == "cifar100"
+
+
+def test_table4_rows_from_retrained_networks_and_quoted_rows(tmp_path):
+    from nasrepro.config import load, resolve
+
+    cfg = resolve(load("config/config.yaml", {"preset": "demo"}))
+    sec = tmp_path / "mobilenet-imagenet-280"
+    (sec / "retrain").mkdir(parents=True)
+    record = {"space": "mobilenet-imagenet-280", "arch": "ID," * 20 + "ID", "test_acc": 71.5, "method": "mcts-learned",
+              "label": "MCTS + Learned", "search_seed": 0, "macs_m": 279.0, "params_m": 4.1}
+    (sec / "retrain" / "mcts-learned_s0.json").write_text(json.dumps([record]))
+    bench = tmp_path / "bench" / "mobilenet-imagenet-280"
+    for sub, name, seconds in (("search", "mcts-learned_s0.tsv", 3600.0), ("retrain", "mcts-learned_s0.tsv", 7200.0),
+                               ("warmup", "s0.tsv", 1800.0)):
+        (bench / sub).mkdir(parents=True, exist_ok=True)
+        (bench / sub / name).write_text(f"s\th:m:s\n{seconds}\t0\n")
+    inputs = [sec / "retrain" / "mcts-learned_s0.json", *sorted(bench.glob("*/*.tsv"))]
+    frame = TABLES["table4"](cfg, inputs)
+    ours = frame[frame["method"] == "mcts-learned"].iloc[0]
+    assert ours["best_acc"] == 71.5 and ours["published_best_acc"] == 76.7
+    assert ours["gpu_days"] == pytest.approx((3600 + 7200 + 1800) / 86400)  # the learned tree pays its warm-up
+    quoted = frame[frame["arch"].str.startswith("quoted")]
+    assert {"MobileNetV2 (Sandler et al., 2018)", "SPOS (Guo et al., 2020)"} <= set(quoted["label"])
+    # the demo preset runs only the 280 M budget: every 330 M row of ours says why it is empty
+    skipped = frame[(frame["space"] == "mobilenet-imagenet-330") & ~frame["arch"].str.startswith("quoted")]
+    assert sorted(skipped["method"]) == sorted(["uniform", "boltzmann", "mcts-reg", "mcts-learned"])
+    assert skipped["arch"].str.contains("preset 'demo' has no mobilenet-imagenet-330 section").all()
+    assert skipped["best_acc"].isna().all()

@@ -197,3 +197,33 @@ THESIS_TABLE5_4 = {
     for k, acc, std, r in ((5, 54.12, 5.16, 0.21), (50, 86.71, 4.36, 0.42), (100, 91.63, 1.21, 0.86),
                            (200, 91.52, 1.24, 0.88))
 }
+
+# Paper Table 4 (= thesis Table 3.4), ImageNet, MobileNet space: best top-1, FLOPs (M), params (M), GPU-days
+# per budget section. Rows of other papers are quoted there too; ours are Uniform ... Ours.
+_T4 = ("best_acc", "macs_m", "params_m", "gpu_days")
+PAPER_TABLE4 = {
+    (section, m): {k: v for k, v in zip(_T4, vals) if v is not None}
+    for section, rows in {
+        "mobilenet-imagenet-280": {
+            "mobilenetv2": (72.0, 300, 3.4, None), "mnasnet-a1": (75.2, 312, 3.9, 288),
+            "scarlet-c": (75.6, 280, 6.0, 10), "ofa": (76.0, 230, None, 50), "greedynas-c": (76.2, 284, 4.7, 7),
+            "mctsnas-c": (76.3, 280, 4.9, 12), "bignas-s": (76.5, 242, None, 50),
+            "uniform": (72.2, 277, 4.6, 5), "boltzmann": (73.1, 278, 4.7, 5), "mcts-reg": (76.0, 280, 4.9, 12),
+            "mcts-learned": (76.7, 280, 4.9, 7)},
+        "mobilenet-imagenet-330": {
+            "proxyless-r": (74.6, 320, 4.0, 15), "spos": (76.2, 328, None, 13), "fairnas-c": (76.7, 325, 5.6, 11),
+            "mctsnas-b": (76.9, 330, 6.3, 12),
+            "uniform": (73.1, 319, 4.8, 6), "boltzmann": (73.8, 330, 6.3, 5), "mcts-reg": (76.8, 330, 6.3, 12),
+            "mcts-learned": (77.4, 330, 6.2, 8)},
+    }.items()
+    for m, vals in rows.items()
+}
+# Quoted rows (label per (section, method)); "~" and ">" of the printed GPU-days are dropped above.
+PAPER_TABLE4_QUOTED = {
+    "mobilenet-imagenet-280": {"mobilenetv2": "MobileNetV2 (Sandler et al., 2018)", "mnasnet-a1": "MnasNet-A1 (Tan et al., 2019)",
+                               "scarlet-c": "SCARLET-C (Chu et al., 2021a)", "ofa": "OFA (Cai et al., 2019)",
+                               "greedynas-c": "GreedyNAS-C (You et al., 2020)", "mctsnas-c": "MCTS_NAS-C (Su et al., 2021a)",
+                               "bignas-s": "BigNAS-S (Yu et al., 2020)"},
+    "mobilenet-imagenet-330": {"proxyless-r": "Proxyless-R (Cai et al., 2018)", "spos": "SPOS (Guo et al., 2020)",
+                               "fairnas-c": "FairNAS-C (Chu et al., 2021b)", "mctsnas-b": "MCTS_NAS-B (Su et al., 2021a)"},
+}

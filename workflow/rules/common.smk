@@ -107,3 +107,15 @@ def launcher(wildcards, resources):
     if nproc <= 1:
         return "nasrepro"
     return f"torchrun --standalone --nproc_per_node={nproc} -m nasrepro.cli"
+
+
+def table4_runs(sections, methods):
+    """Retrained networks of every (budget setting, method, seed), plus the benchmark files that time
+    their warm-up, search and retraining (GPU-days)."""
+    files = []
+    for section in sections:
+        files += search_runs(section, methods)
+        for m in methods:
+            for s in space_cfg(section).get("seeds", []):
+                files += [f"{RES}/{section}/retrain/{m}_s{s}.json", f"{BENCH}/{section}/retrain/{m}_s{s}.tsv"]
+    return files
