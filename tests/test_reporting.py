@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nasrepro.reporting import published
@@ -88,3 +89,26 @@ def test_table4_rows_from_retrained_networks_and_quoted_rows(tmp_path):
     assert sorted(skipped["method"]) == sorted(["uniform", "boltzmann", "mcts-reg", "mcts-learned"])
     assert skipped["arch"].str.contains("preset 'demo' has no mobilenet-imagenet-330 section").all()
     assert skipped["best_acc"].isna().all()
+
+
+def test_thesis_fig5_5_orders_by_ground_truth_and_draws_every_temperature(tmp_path, monkeypatch):
+    from nasrepro.reporting import figure_builders, figures
+
+    gt = [70.0, 90.0, 80.0]
+    inputs = []
+    for method, label, sup in (("uniform", "Uniform", [1, 2, 3]), ("debiased-t25", "tau = 25", [3, 2, 1]),
+                               ("debiased", "Debiased (ours)", [1, 3, 2])):
+        run = tmp_path / "search" / method / "s0"
+        run.mkdir(parents=True)
+        pd.DataFrame({"arch": ["[1,1,1]", "[2,2,2]", "[3,3,3]"], "gt_acc": gt, "supernet_val_acc": sup}).to_csv(
+            run / "arch_eval.csv", index=False)
+        (run / "summary.json").write_text(json.dumps({"label": label, "method": method}))
+        inputs += [run / "arch_eval.csv", run / "summary.json"]
+    seen = {}
+    monkeypatch.setattr(figures, "standardised_profile", lambda cfg, series, order, *a: seen.update(s=series, o=order))
+    cfg = {"pooling-ch5": {"sampler": {"tau": 5.0}}}
+    figure_builders.FIGURES["thesis_fig5_5"](cfg, inputs, tmp_path / "f.pdf", tmp_path / "f.png")
+    assert list(seen["o"]) == [0, 2, 1]  # ascending stand-alone accuracy
+    assert list(seen["s"]) == ["stand-alone (ground truth)", "supernet, Uniform", "supernet, tau = 25",
+                               "supernet, Debiased (ours), tau = 5"]
+    assert list(seen["s"]["supernet, tau = 25"]) == [3, 2, 1]

@@ -121,7 +121,26 @@ def thesis_fig5_3(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
     order = np.lexsort((np.arange(len(archs)), -debiased["probability"].to_numpy()))
     series = {"stand-alone (ground truth)": debiased["gt_acc"]}
     series.update({f"supernet, {label}": f.loc[archs, "supernet_val_acc"] for label, f in frames.items()})
-    figures.density_profile(cfg, series, order, "Pooling: accuracy against density (thesis Fig. 5.3)", pdf, png)
+    figures.standardised_profile(cfg, series, order, "architectures, from low to high density",
+                                 "Pooling: accuracy against density (thesis Fig. 5.3)", pdf, png)
+
+
+def thesis_fig5_5(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
+    """Pooling (Ch. 5 protocol): supernet accuracy of every architecture after uniform sampling and after
+    density-aware sampling at several temperatures (Eq. 5.7), against the stand-alone accuracy (black),
+    architectures sorted by stand-alone accuracy so that a faithful supernet rises like the black line."""
+    import pandas as pd
+
+    evals = _by_method(inputs, "arch_eval.csv")
+    frames = {label: pd.read_csv(paths[0], dtype={"arch": str}).set_index("arch") for label, paths in evals.items()}
+    truth = next(iter(frames.values()))["gt_acc"]
+    order = np.lexsort((np.arange(len(truth)), truth.to_numpy()))
+    setting_tau = cfg.get("pooling-ch5", {}).get("sampler", {}).get("tau")
+    named = lambda label: f"{label}, tau = {setting_tau:g}" if "ebiased" in label and setting_tau else label
+    series = {"stand-alone (ground truth)": truth}
+    series.update({f"supernet, {named(label)}": f.loc[truth.index, "supernet_val_acc"] for label, f in frames.items()})
+    figures.standardised_profile(cfg, series, order, "architectures, from low to high stand-alone accuracy",
+                                 "Pooling: debiasing temperature (thesis Fig. 5.5)", pdf, png)
 
 
 FIGURES: dict[str, Callable[[dict, list[Path], Path, Path], None]] = {
@@ -134,4 +153,5 @@ FIGURES: dict[str, Callable[[dict, list[Path], Path, Path], None]] = {
     "fig7": pooling_trees(linkage=False),
     "fig8": pooling_trees(linkage=True),
     "thesis_fig5_3": thesis_fig5_3,
+    "thesis_fig5_5": thesis_fig5_5,
 }

@@ -138,10 +138,11 @@ def sensitivity(cfg: dict, summaries: list[dict], parameter: str, title: str, pd
     save(fig, pdf, png)
 
 
-def density_profile(cfg: dict, series: dict[str, pd.Series], order: np.ndarray, title: str,
-                    pdf: str | Path, png: str | Path | None = None) -> None:
-    """Thesis Fig. 5.3 style: accuracies of the architectures sorted from low to high density, each
-    series standardised (z-score) so that stand-alone and supernet accuracies share one axis."""
+def standardised_profile(cfg: dict, series: dict[str, pd.Series], order: np.ndarray, xlabel: str, title: str,
+                         pdf: str | Path, png: str | Path | None = None) -> None:
+    """Thesis Figs. 5.3 / 5.5 style: accuracies of the architectures in ``order`` (first series = ground
+    truth, drawn black), each series standardised (z-score) so that stand-alone and supernet accuracies
+    share one axis; the legend gives every supernet series' Kendall's tau with the ground truth."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
     x = np.arange(len(order))
     reference = next(iter(series.values())).to_numpy(dtype=float)
@@ -149,6 +150,6 @@ def density_profile(cfg: dict, series: dict[str, pd.Series], order: np.ndarray, 
         v = values.to_numpy(dtype=float)
         z = (v[order] - v.mean()) / (v.std() or 1.0)
         tau = kendall_tau(v, reference)
-        ax.plot(x, z, marker="o", ms=3, lw=1, label=label if i == 0 else f"{label} (τ with ground truth {tau:.2f})")
-    finish(fig, ax, cfg, "architectures, from low to high density", "accuracy (z-score within each series)", title,
-           pdf, png)
+        style = {"color": "black", "lw": 2} if i == 0 else {"lw": 1}
+        ax.plot(x, z, marker="o", ms=3, label=label if i == 0 else f"{label} (τ with ground truth {tau:.2f})", **style)
+    finish(fig, ax, cfg, xlabel, "accuracy (z-score within each series)", title, pdf, png)
