@@ -148,3 +148,38 @@ def test_packed_training_equals_training_each_network_alone(tmp_path):
     run_concurrently(again)
     for a, p in zip(alone, again):
         assert torch.equal(weights(a), weights(p))
+
+
+def test_epoch_hook_records_land_in_history_and_survive_resume(tmp_path):
+    def hook(trainer):  # a measurement of the model that must not disturb training
+        return {"probe": trainer.features([0, 1], 4).sum().item()}
+
+    plain = make_trainer()
+    plain.run()
+    full = make_trainer()
+    full.epoch_hook = hook
+    ref = full.run()
+    assert torch.equal(weights(plain), weights(full))  # measuring draws nothing from the run's generators
+    assert [h["probe"] for h in ref.history] and all(np.isfinite(h["probe"]) for h in ref.history)
+    first = make_trainer(tmp_path / "ck.pt")
+    first.epoch_hook = hook
+    first.run(stop_after_epoch=1)
+    second = make_trainer(tmp_path / "ck.pt")
+    second.epoch_hook = hook
+    second.resume_if_possible()
+    assert [h["probe"] for h in second.run().history] == [h["probe"] for h in ref.history]
+
+
+def test_a_checkpoint_of_another_configuration_is_not_resumed(tmp_path):
+    """The workflow reruns a job whose config changed; its old checkpoint must not stand in for the new run."""
+    first = make_trainer(tmp_path / "ck.pt")
+    first.fingerprint = "config-a"
+    first.run(stop_after_epoch=1)
+    same = make_trainer(tmp_path / "ck.pt")
+    same.fingerprint = "config-a"
+    assert same.resume_if_possible() and same.start_epoch == 1
+    other = make_trainer(tmp_path / "ck.pt")
+    other.fingerprint = "config-b"
+    assert not other.resume_if_possible() and other.start_epoch == 0
+    fresh = make_trainer()
+    assert torch.equal(weights(other), weights(fresh))  # nothing of the old run was loaded

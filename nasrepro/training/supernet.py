@@ -88,6 +88,8 @@ class SupernetTrainer:
         checkpoint_every: int = 1,
         log: Callable[[str], None] = print,
         reward: Reward | None = None,
+        epoch_hook: Callable[["SupernetTrainer"], dict] | None = None,
+        fingerprint: str = "",
     ):
         if sampler is None and any(p.mode != "uniform" for p in phases):
             raise ConfigError("phases 'explore' and 'sample' need a sampler")
@@ -109,6 +111,12 @@ class SupernetTrainer:
         self.checkpoint_every = max(1, checkpoint_every)
         self.log = log if self.rank == 0 else (lambda message: None)
         self.reward = reward or Reward()
+        # Extra per-epoch measurements merged into the history record, so a checkpoint carries them
+        # (thesis Fig. 5.4's density trace); it must not draw from the run's random generators.
+        self.epoch_hook = epoch_hook
+        # What the job's result depends on (its config, method, seed): a checkpoint left by a job with
+        # another fingerprint (the config changed and the workflow reruns the job) is not resumed.
+        self.fingerprint = fingerprint
         self.steps_per_epoch = len(train)
         self.total_steps = optim.epochs * self.steps_per_epoch
         self.bounds = phase_bounds(phases, self.total_steps)
@@ -196,6 +204,7 @@ class SupernetTrainer:
             "visits": torch.from_numpy(self.visits.copy()),
             "history": json.dumps(self.history),
             "elapsed": self.elapsed,
+            "fingerprint": self.fingerprint,
         }
 
     def _restore(self, state: dict) -> None:
@@ -217,7 +226,11 @@ class SupernetTrainer:
     def resume_if_possible(self) -> bool:
         if self.checkpoint is None or not self.checkpoint.exists():
             return False
-        self._restore(load_checkpoint(self.checkpoint))
+        state = load_checkpoint(self.checkpoint)
+        if state.get("fingerprint", "") != self.fingerprint:
+            self.log(f"ignoring {self.checkpoint}: it was written with another configuration; starting over")
+            return False
+        self._restore(state)
         self.log(f"resumed from {self.checkpoint} at epoch {self.start_epoch}/{self.optim.epochs}")
         return True
 
@@ -298,6 +311,8 @@ class SupernetTrainer:
                 "lr": float(self.sched.get_last_lr()[0]),
                 "seconds": self.elapsed,
             }
+            if self.epoch_hook is not None:
+                record.update(self.epoch_hook(self))
             self.history.append(record)
             self.log(
                 f"epoch {epoch + 1}/{self.optim.epochs} [{record['phase']}] loss {mean_loss:.3f} "
