@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from nasrepro.benchmarks.trained import coverage, ground_truth_for
-from nasrepro.config import method_config, space_config, space_of
+from nasrepro.config import config_hash, method_config, space_config, space_of
 from nasrepro.data.datasets import train_val_split
 from nasrepro.data.imagefolder import ImageFolderLoader
 from nasrepro.data.source import Source, load_source
@@ -176,7 +176,8 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
         name = space.format(arch)
         trainer = SupernetTrainer(model, [arch], None, [Phase("uniform", 1.0)], optim, runtime, train, None, rng,
                                   checkpoint=ckpt, checkpoint_every=sa.get("checkpoint_every", 1),
-                                  log=lambda m, name=name: log(f"[{name}] {m}"))
+                                  log=lambda m, name=name: log(f"[{name}] {m}"),
+                                  fingerprint=config_hash(["standalone", scfg, name, seed]))
         trainer.resume_if_possible()
         trainers.append(trainer)
     results = run_concurrently(trainers)
@@ -252,7 +253,8 @@ def run_warmup(cfg: dict, space_name: str, seed: int, out_dir: str | Path, log: 
     train = _loader(scfg, split.train, optim.batch_size, runtime, seed, augment=True)
     trainer = SupernetTrainer(supernet, archs, None, [Phase("uniform", 1.0)], optim, runtime, train, None, rng,
                               checkpoint=out_dir / "warmup.ckpt.pt",
-                              checkpoint_every=scfg["warmup"].get("checkpoint_every", 1), log=log)
+                              checkpoint_every=scfg["warmup"].get("checkpoint_every", 1), log=log,
+                              fingerprint=config_hash(["warmup", scfg, seed]))
     trainer.resume_if_possible()
     (out_dir / "snapshots").mkdir(parents=True, exist_ok=True)
     for i, epoch in enumerate(snapshot_epochs(scfg)):
@@ -432,7 +434,9 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     val = _loader(scfg, split.val, optim.batch_size, runtime, seed + 10_000, augment=False)
     trainer = SupernetTrainer(supernet, archs, sampler, method_phases(method, scfg), optim, runtime, train, val, rng,
                               checkpoint=out_dir / "search.ckpt.pt", reward=reward,
-                              checkpoint_every=scfg["search"].get("checkpoint_every", 1), log=log)
+                              checkpoint_every=scfg["search"].get("checkpoint_every", 1), log=log,
+                              epoch_hook=density_trace_hook(scfg, len(archs)),
+                              fingerprint=config_hash(["search", scfg, method, seed]))
     trainer.resume_if_possible()
     result = trainer.run()
     if trainer.rank != 0:  # under torchrun the ranks trained one supernet; rank 0 ranks and writes
@@ -476,12 +480,36 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
         "supernet_val_acc": val_acc, "gt_acc": gt_acc, "visits": result.visits[ranked], "probability": probs[ranked],
     })
     write_csv(out_dir / "arch_eval.csv", frame)
-    write_csv(out_dir / "history.csv", pd.DataFrame(result.history))
+    trace = [{"epoch": h["epoch"], "arch": space.format(archs[i]), TRACE_KEY: d}
+             for h in result.history for i, d in enumerate(h.get(TRACE_KEY, []))]
+    # always written (a header when search.density_trace is off) so the workflow can name it as an output
+    write_csv(out_dir / "density_trace.csv", pd.DataFrame(trace, columns=["epoch", "arch", TRACE_KEY]))
+    write_csv(out_dir / "history.csv", pd.DataFrame([{k: v for k, v in h.items() if k != TRACE_KEY}
+                                                     for h in result.history]))
     write_json(out_dir / "summary.json", summary)
     (out_dir / "ranking.partial.npz").unlink(missing_ok=True)
     log(f"{method['label']} seed {seed}: chose {summary['arch']} (rank {summary['gt_rank']}), "
         f"tau {summary.get('kendall_tau', float('nan')):.3f}")
     return summary
+
+
+TRACE_KEY = "mean_distance"
+MAX_TRACE_ARCHS = 10_000  # every epoch computes the outputs of every architecture
+
+
+def density_trace_hook(scfg: dict, n: int) -> Callable | None:
+    """Thesis Fig. 5.4 (``search.density_trace``): after every epoch, the mean functional distance of every
+    architecture to all others (Eqs. 5.5 and 5.11; a low mean distance is a high density) on the fixed
+    validation batch the density sampler uses."""
+    from nasrepro.samplers.density import mean_cosine_distance
+
+    if not scfg["search"].get("density_trace"):
+        return None
+    if n > MAX_TRACE_ARCHS:
+        raise ConfigError(f"search.density_trace computes all {n:,} architectures every epoch; it is meant for "
+                          f"spaces of at most {MAX_TRACE_ARCHS:,} (set it to false for this setting)")
+    images = scfg.get("sampler", {}).get("batch_images")
+    return lambda trainer: {TRACE_KEY: mean_cosine_distance(trainer.features(range(n), images)).tolist()}
 
 
 def density_diagnostics(sampler, indices: np.ndarray) -> dict:

@@ -232,3 +232,26 @@ def test_iterative_mcts_moving_average_ranking_uses_leaf_rewards():
     for i in range(36):
         s.update(i, i / 100)
     assert np.allclose(s.ranking_scores(), np.arange(36) / 100)
+
+
+def test_density_trace_of_a_search_and_its_figure(tmp_path):
+    import pandas as pd
+
+    from nasrepro.config import load, resolve
+    from nasrepro.jobs import run_search
+    from nasrepro.reporting.figure_builders import FIGURES
+
+    cfg = resolve(load("config/config.yaml", {"preset": "demo"}))
+    section = cfg["pooling-ch5"]
+    assert section["search"]["density_trace"]  # the Ch. 5 setting records it (thesis Fig. 5.4)
+    section["search"].update(epochs=2)
+    section["train_images"] = 200
+    out = tmp_path / "search" / "uniform" / "s0"
+    run_search(cfg, "pooling-ch5", "uniform", 0, out, log=lambda m: None)
+    trace = pd.read_csv(out / "density_trace.csv", dtype={"arch": str})
+    assert list(trace.groupby("epoch").size()) == [36, 36]
+    assert np.isfinite(trace["mean_distance"]).all() and (trace["mean_distance"] >= 0).all()
+    assert trace.groupby("epoch")["mean_distance"].std().gt(0).all()  # trained outputs tell architectures apart
+    assert "mean_distance" not in pd.read_csv(out / "history.csv").columns
+    FIGURES["thesis_fig5_4"](cfg, [out / "density_trace.csv"], tmp_path / "f.pdf", tmp_path / "f.png")
+    assert (tmp_path / "f.pdf").stat().st_size > 0 and (tmp_path / "f.png").stat().st_size > 0

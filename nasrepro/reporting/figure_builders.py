@@ -7,6 +7,7 @@ from typing import Callable
 
 import numpy as np
 
+from nasrepro.errors import ConfigError
 from nasrepro.reporting import figures
 from nasrepro.reporting.tables import load_summaries
 from nasrepro.spaces import get_space
@@ -143,6 +144,39 @@ def thesis_fig5_5(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
                                  "Pooling: debiasing temperature (thesis Fig. 5.5)", pdf, png)
 
 
+def thesis_fig5_4(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
+    """Pooling (Ch. 5 protocol, uniform supernet): (a) every architecture's density estimate after each epoch
+    (mean functional distance, z-scored within the epoch and negated, so up = denser); (b) how close each
+    epoch's estimate is to the last one (Kendall's tau), i.e. when a density warm-up could stop."""
+    import pandas as pd
+
+    from nasrepro.evaluation.metrics import kendall_tau
+    from nasrepro.reporting.figures import plt, save, stamp
+
+    path = next(p for p in inputs if p.name == "density_trace.csv")
+    trace = pd.read_csv(path, dtype={"arch": str})
+    if trace.empty:
+        raise ConfigError(f"{path} has no rows: set search.density_trace: true for its setting and rerun the search")
+    wide = trace.pivot(index="epoch", columns="arch", values="mean_distance").sort_index()
+    z = -(wide.sub(wide.mean(axis=1), axis=0)).div(wide.std(axis=1).replace(0.0, 1.0), axis=0)
+    final = wide.iloc[-1].to_numpy()
+    taus = [kendall_tau(row.to_numpy(), final) for _, row in wide.iterrows()]
+    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(9, 3.5))
+    ax_a.plot(z.index, z.to_numpy(), lw=0.8, alpha=0.7)
+    ax_a.set_xlabel("epoch")
+    ax_a.set_ylabel("density (z-score within the epoch)")
+    ax_a.set_title(f"(a) density of each of the {wide.shape[1]} architectures", fontsize=9)
+    ax_b.plot(wide.index, taus, marker="o")
+    ax_b.set_ylim(-1.05, 1.05)
+    ax_b.set_xlabel("epoch")
+    ax_b.set_ylabel("Kendall's tau with the last epoch")
+    ax_b.set_title("(b) agreement with the final density estimate", fontsize=9)
+    fig.suptitle("Pooling: density during supernet training (thesis Fig. 5.4)", fontsize=10)
+    fig.subplots_adjust(wspace=0.35)
+    stamp(fig, cfg)
+    save(fig, pdf, png)
+
+
 FIGURES: dict[str, Callable[[dict, list[Path], Path, Path], None]] = {
     "thesis_fig2_5": thesis_fig2_5,
     "fig3": fig3,
@@ -153,5 +187,6 @@ FIGURES: dict[str, Callable[[dict, list[Path], Path, Path], None]] = {
     "fig7": pooling_trees(linkage=False),
     "fig8": pooling_trees(linkage=True),
     "thesis_fig5_3": thesis_fig5_3,
+    "thesis_fig5_4": thesis_fig5_4,
     "thesis_fig5_5": thesis_fig5_5,
 }

@@ -48,6 +48,8 @@ POOLING_FIGURES = {
 if space_cfg("pooling-ch5"):  # thesis Fig. 5.3: uniform vs debiased supernet against density (Ch. 5 protocol)
     POOLING_FIGURES["thesis_fig5_3"] = first_seed_files("pooling-ch5", ["uniform", "debiased"],
                                                         ["arch_eval.csv", "summary.json"])
+    # thesis Fig. 5.4: density after every epoch of the uniform supernet (search.density_trace)
+    POOLING_FIGURES["thesis_fig5_4"] = first_seed_files("pooling-ch5", ["uniform"], ["density_trace.csv"])
     # thesis Fig. 5.5: debiasing temperatures (tau = 25, 5 = the setting's "debiased", 1, 0.5) against uniform
     POOLING_FIGURES["thesis_fig5_5"] = first_seed_files(
         "pooling-ch5", ["uniform", "debiased-t25", "debiased", "debiased-t1", "debiased-t05"],

@@ -62,6 +62,8 @@ rule search:
         summary=f"{RES}/{{space}}/search/{{method}}/s{{seed}}/summary.json",
         evals=f"{RES}/{{space}}/search/{{method}}/s{{seed}}/arch_eval.csv",
         history=f"{RES}/{{space}}/search/{{method}}/s{{seed}}/history.csv",
+        # rows only where the setting asks for it (search.density_trace, thesis Fig. 5.4); a header otherwise
+        density_trace=f"{RES}/{{space}}/search/{{method}}/s{{seed}}/density_trace.csv",
     log:
         f"{LOGS}/{{space}}/search/{{method}}_s{{seed}}.log",
     benchmark:
