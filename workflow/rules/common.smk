@@ -15,6 +15,10 @@ CONFIG_JSON = f"{RES}/config.json"
 ALL_TARGETS = []
 
 
+# ImageNet settings get rules of their own (imagenet.smk) so that profiles can give them day-long runtimes.
+IMAGENET_SPACE = r"mobilenet-imagenet-\d+"
+GENERIC_SPACE = r"(?!mobilenet-imagenet-)[a-z0-9-]+"
+
 wildcard_constraints:
     seed=r"\d+",
     pack=r"\d+",

@@ -5,6 +5,16 @@ from nasrepro.reporting.builders import TABLE4_METHODS, TABLE4_SECTIONS as TABLE
 TABLE4_SECTIONS = [s for s in TABLE4_ALL_SECTIONS if space_cfg(s)]
 
 
+use rule warmup as warmup_imagenet with:
+    wildcard_constraints:
+        space=IMAGENET_SPACE,
+
+
+use rule search as search_imagenet with:
+    wildcard_constraints:
+        space=IMAGENET_SPACE,
+
+
 rule retrain:
     conda:
         "../envs/nasrepro.yaml"

@@ -41,6 +41,8 @@ rule warmup:
         outputs_hv=f"{RES}/{{space}}/warmup/s{{seed}}/outputs_hv.npz",
         snapshots=directory(f"{RES}/{{space}}/warmup/s{{seed}}/snapshots"),
         history=f"{RES}/{{space}}/warmup/s{{seed}}/history.csv",
+    wildcard_constraints:
+        space=GENERIC_SPACE,
     log:
         f"{LOGS}/{{space}}/warmup/s{{seed}}.log",
     benchmark:
@@ -64,6 +66,8 @@ rule search:
         history=f"{RES}/{{space}}/search/{{method}}/s{{seed}}/history.csv",
         # rows only where the setting asks for it (search.density_trace, thesis Fig. 5.4); a header otherwise
         density_trace=f"{RES}/{{space}}/search/{{method}}/s{{seed}}/density_trace.csv",
+    wildcard_constraints:
+        space=GENERIC_SPACE,
     log:
         f"{LOGS}/{{space}}/search/{{method}}_s{{seed}}.log",
     benchmark:
