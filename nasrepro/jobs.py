@@ -488,8 +488,9 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
                                                      for h in result.history]))
     write_json(out_dir / "summary.json", summary)
     (out_dir / "ranking.partial.npz").unlink(missing_ok=True)
-    log(f"{method['label']} seed {seed}: chose {summary['arch']} (rank {summary['gt_rank']}), "
-        f"tau {summary.get('kendall_tau', float('nan')):.3f}")
+    found = (f"rank {summary['gt_rank']}, tau {summary.get('kendall_tau', float('nan')):.3f}" if gt is not None
+             else f"no ground truth; {summary.get('macs_m', float('nan')):.1f} M MACs, retrain it")
+    log(f"{method['label']} seed {seed}: chose {summary['arch']} ({found})")
     return summary
 
 
