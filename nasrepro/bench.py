@@ -131,7 +131,7 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
-def _median(xs: Sequence[float]) -> float:
+def median(xs: Sequence[float]) -> float:
     return float(np.median(np.asarray(xs, dtype=np.float64)))
 
 
@@ -166,7 +166,7 @@ def _device_name(device: torch.device) -> str:
     return f"{_cpu_name()} ({os.cpu_count()} cores, torch threads {torch.get_num_threads()})"
 
 
-def _sync(device: torch.device) -> None:
+def sync_device(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
@@ -181,7 +181,7 @@ def _synthetic_loader(runtime, n: int, batch: int, seed: int, augment: bool):
                         channels_last=runtime.channels_last)
 
 
-class _Stepper:
+class Stepper:
     """One model + optimiser + schedule, stepped exactly as ``SupernetTrainer.run`` steps the supernet."""
 
     def __init__(self, model: nn.Module, runtime, batch: int, supernet: bool):
@@ -228,8 +228,8 @@ def _train_variants(space, runtime, settings: Settings, width: float, rng: np.ra
     pool_idx = rng.choice(len(archs), size=min(settings.pool, len(archs)), replace=False)
     pool = [tuple(archs[i]) for i in pool_idx]
     torch.manual_seed(0)
-    sup = _Stepper(space.build_supernet(10, width), runtime, settings.batch, supernet=True)
-    fixed = [_Stepper(space.build_network(a, 10, width), runtime, settings.batch, supernet=False) for a in pool]
+    sup = Stepper(space.build_supernet(10, width), runtime, settings.batch, supernet=True)
+    fixed = [Stepper(space.build_network(a, 10, width), runtime, settings.batch, supernet=False) for a in pool]
     train = BatchCycler(_synthetic_loader(runtime, settings.images, settings.batch, 1, augment=True))
     val = BatchCycler(_synthetic_loader(runtime, settings.images, settings.batch, 2, augment=False))
     reward_acc = torch.zeros((), device=runtime.device)
@@ -237,7 +237,7 @@ def _train_variants(space, runtime, settings: Settings, width: float, rng: np.ra
 
     def run(variant: str, seq: Sequence[int]) -> float:
         nonlocal reward_acc
-        _sync(runtime.device)
+        sync_device(runtime.device)
         t0 = time.perf_counter()
         for k in seq:
             x, y = next(train)
@@ -255,7 +255,7 @@ def _train_variants(space, runtime, settings: Settings, width: float, rng: np.ra
                     reward_acc += value
                 else:
                     reward_acc += r  # stays on the device
-        _sync(runtime.device)
+        sync_device(runtime.device)
         return (time.perf_counter() - t0) / max(1, len(seq))
 
     variants = ("supernet", "fixed", "reward_async", "reward_sync")
@@ -270,11 +270,11 @@ def _train_variants(space, runtime, settings: Settings, width: float, rng: np.ra
         for v in (variants if r % 2 == 0 else variants[::-1]):  # ABBA order cancels a drifting background load
             times[v].append(run(v, seq))
     float(reward_acc)
-    med = {v: _median(ts) for v, ts in times.items()}
+    med = {v: median(ts) for v, ts in times.items()}
     # paired figures: each repeat compares variants run back to back on the same architecture sequence
-    paired_ratio = _median([s / f for s, f in zip(times["supernet"], times["fixed"])])
-    paired_sync = _median([s - a for s, a in zip(times["reward_sync"], times["reward_async"])])
-    paired_reward = _median([a - s for a, s in zip(times["reward_async"], times["supernet"])])
+    paired_ratio = median([s / f for s, f in zip(times["supernet"], times["fixed"])])
+    paired_sync = median([s - a for s, a in zip(times["reward_sync"], times["reward_async"])])
+    paired_reward = median([a - s for a, s in zip(times["reward_async"], times["supernet"])])
     b = settings.batch
     out = {
         "batch": b,
@@ -294,10 +294,10 @@ def _train_variants(space, runtime, settings: Settings, width: float, rng: np.ra
         # CUDA: reading the reward stalls the host until the GPU is done, so the CPU cannot queue the next
         # step meanwhile: the cost is the paired step-time difference. CPU: there is no device to wait for,
         # the cost is the float() call itself (the paired difference is only background noise there).
-        "reward_sync_cost_us": (paired_sync if runtime.device.type == "cuda" else _median(read_s)) * 1e6,
+        "reward_sync_cost_us": (paired_sync if runtime.device.type == "cuda" else median(read_s)) * 1e6,
         "reward_sync_paired_diff_us": paired_sync * 1e6,
         "reward_sync_cost_pct": None,
-        "reward_read_us": _median(read_s) * 1e6,
+        "reward_read_us": median(read_s) * 1e6,
         "reward_sync_method": "paired step-time difference" if runtime.device.type == "cuda"
                               else "time inside float(reward) (no device on CPU)",
         "supernet_params": sum(p.numel() for p in sup.model.parameters()),
@@ -319,14 +319,14 @@ def _probe_width(space, runtime, settings: Settings, log: Callable[[str], None])
     slow = {}
     for width in (1.0, 0.5):
         torch.manual_seed(0)
-        st = _Stepper(space.build_supernet(10, width), runtime, settings.batch, supernet=True)
+        st = Stepper(space.build_supernet(10, width), runtime, settings.batch, supernet=True)
         ts = []
         for i in range(3):
             x, y = loader.batch(0, i % len(loader))
             t0 = time.perf_counter()
             st.step(x, y, archs[int(rng.integers(len(archs)))])
             ts.append(time.perf_counter() - t0)
-        step = _median(ts[1:])
+        step = median(ts[1:])
         if step <= settings.max_cpu_step_s:
             note = None if width == 1.0 else (
                 f"width {width} on CPU: a full-width step took {slow[1.0]:.2f} s (> {settings.max_cpu_step_s:g} s)")
@@ -349,13 +349,13 @@ def _eval_throughput(space, model: nn.Module, runtime, settings: Settings, rng: 
     rates = []
     for _ in range(settings.eval_repeats):
         chosen = pick(settings.eval_archs)
-        _sync(runtime.device)
+        sync_device(runtime.device)
         t0 = time.perf_counter()
         evaluate_architectures(model, chosen, images, labels, runtime, batch_size=settings.eval_batch)
-        _sync(runtime.device)
+        sync_device(runtime.device)
         rates.append(len(chosen) / (time.perf_counter() - t0))
     out = {"batch": settings.eval_batch, "archs_per_run": settings.eval_archs, "runs": settings.eval_repeats,
-           "archs_per_s": _median(rates), "images_per_s": _median(rates) * settings.eval_batch}
+           "archs_per_s": median(rates), "images_per_s": median(rates) * settings.eval_batch}
     if hasattr(model, "forward_many"):
         # Stacked evaluation (several architectures per forward pass) against one at a time, same archs.
         chosen = pick(settings.eval_archs)
@@ -363,13 +363,13 @@ def _eval_throughput(space, model: nn.Module, runtime, settings: Settings, rng: 
         for stack in (1, 16):
             runs = []
             for _ in range(settings.eval_repeats):
-                _sync(runtime.device)
+                sync_device(runtime.device)
                 t0 = time.perf_counter()
                 evaluate_architectures(model, chosen, images, labels, runtime, batch_size=settings.eval_batch,
                                        stack=stack)
-                _sync(runtime.device)
+                sync_device(runtime.device)
                 runs.append(len(chosen) / (time.perf_counter() - t0))
-            timings[stack] = _median(runs)
+            timings[stack] = median(runs)
         out.update({"stacked_archs_per_s": timings[16], "stacked_ratio": timings[16] / timings[1]})
     model.train()
     return out
@@ -399,10 +399,10 @@ def _packed_throughput(space, runtime, settings: Settings, width: float, rng: np
 
     def timed(run) -> float:
         group = trainers()
-        _sync(runtime.device)
+        sync_device(runtime.device)
         t0 = time.perf_counter()
         run(group)
-        _sync(runtime.device)
+        sync_device(runtime.device)
         return time.perf_counter() - t0
 
     timed(lambda g: [t.run() for t in g])  # warm-up (cuDNN autotuning, allocator)
@@ -416,8 +416,8 @@ def _packed_throughput(space, runtime, settings: Settings, width: float, rng: np
                 packed.append(timed(run_concurrently))
     images = networks * steps * settings.batch
     return {"networks": networks, "steps_each": steps, "batch": settings.batch, "width": width,
-            "alone_images_per_s": images / _median(alone), "packed_images_per_s": images / _median(packed),
-            "speedup": _median(alone) / _median(packed)}
+            "alone_images_per_s": images / median(alone), "packed_images_per_s": images / median(packed),
+            "speedup": median(alone) / median(packed)}
 
 
 # ------------------------------------------------------------------------------------------ 2: samplers
@@ -506,8 +506,8 @@ def _tree_worker(spec_json: str) -> None:
     del info
     if spec.get("tree_out"):
         torch.save(tree.state_dict(), spec["tree_out"])
-    print(json.dumps({"n": n, "b": b, "c": c, "runs": repeats, "seconds": _median(times),
-                      "seconds_all": times, "distances_s": dist_s, "clustering_s": max(0.0, _median(times) - dist_s),
+    print(json.dumps({"n": n, "b": b, "c": c, "runs": repeats, "seconds": median(times),
+                      "seconds_all": times, "distances_s": dist_s, "clustering_s": max(0.0, median(times) - dist_s),
                       "peak_rss_bytes": _max_rss_bytes(), "baseline_rss_bytes": base_rss,
                       "tree_depth": int(tree.max_depth), "tree_nodes": int(tree.num_nodes),
                       "threads": torch.get_num_threads()}))

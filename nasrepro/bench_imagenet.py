@@ -18,7 +18,6 @@ rate). Synthetic images sit on the device, so the train figures exclude the host
 from __future__ import annotations
 
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -26,7 +25,6 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 IMAGENET_TRAIN_IMAGES = 1_281_167
 PROTOCOL = {  # the paper preset's mobilenet-imagenet-* settings (config/config.yaml cites each)
@@ -40,18 +38,18 @@ PROTOCOL = {  # the paper preset's mobilenet-imagenet-* settings (config/config.
 
 def _time_steps(step: Callable[[int], None], device: torch.device, steps: int, repeats: int) -> float:
     """Median seconds per step over ``repeats`` runs of ``steps`` steps, after one warm-up run."""
+    from nasrepro.bench import median, sync_device
+
     runs = []
     for r in range(repeats + 1):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        sync_device(device)
         t0 = time.perf_counter()
         for i in range(steps):
             step(r * steps + i)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        sync_device(device)
         if r:
             runs.append((time.perf_counter() - t0) / steps)
-    return statistics.median(runs)
+    return median(runs)
 
 
 def _decode_rate(resolution: int, images: int, workers: int) -> float:
@@ -89,10 +87,10 @@ def run_imagenet_bench(device: str = "auto", budgets: tuple[float, ...] = (280.0
                        resolution: int = 224, width: float = 1.0, steps: int = 20, repeats: int = 3,
                        pool: int = 8, decode_images: int = 16384, log: Callable[[str], None] | None = None) -> dict:
     """Measured step costs and projected GPU-days per FLOPs budget (see the module docstring)."""
+    from nasrepro.bench import Stepper, median
     from nasrepro.spaces import get_space
     from nasrepro.spaces.budget import budget_population, estimate_macs, mac_table
-    from nasrepro.training.optim import OptimConfig, make_optimizer
-    from nasrepro.training.runtime import batch_statistics, make_runtime
+    from nasrepro.training.runtime import make_runtime
 
     log = log or (lambda m: None)
     runtime = make_runtime(device, deterministic=False)
@@ -103,19 +101,6 @@ def run_imagenet_bench(device: str = "auto", budgets: tuple[float, ...] = (280.0
     if runtime.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, 1000, (batch,), generator=g).to(dev)
-    opt_cfg = OptimConfig(epochs=1, batch_size=batch, lr=0.1, momentum=0.9, weight_decay=4e-5)
-
-    def trainer_step(model, forward):
-        opt, sched = make_optimizer(model, opt_cfg, total_steps=1_000_000)
-
-        def step(i: int) -> None:
-            with runtime.autocast():
-                loss = F.cross_entropy(forward(i), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-        return step
 
     result: dict[str, Any] = {
         "meta": {"device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
@@ -126,21 +111,16 @@ def run_imagenet_bench(device: str = "auto", budgets: tuple[float, ...] = (280.0
     for budget in budgets:
         archs = [tuple(int(v) for v in row) for row in budget_population(space, budget * 1e6, n=pool, seed=0)]
         torch.manual_seed(0)
-        sup = runtime.prepare(space.build_supernet(1000, width)).train()
-        step = trainer_step(sup, lambda i: sup(x, archs[i % len(archs)]))
-        sup_s = _time_steps(step, dev, steps, repeats)
-
-        def reward(i: int) -> None:
-            with torch.no_grad(), batch_statistics(sup), runtime.autocast():
-                sup(x, archs[i % len(archs)]).argmax(1)
-        reward_s = _time_steps(reward, dev, steps, repeats)
-        del step
+        # the loop of nasrepro bench (and of SupernetTrainer): forward + loss under autocast, SGD, cosine step
+        sup = Stepper(space.build_supernet(1000, width), runtime, batch, supernet=True)
+        sup_s = _time_steps(lambda i: sup.step(x, y, archs[i % len(archs)]), dev, steps, repeats)
+        reward_s = _time_steps(lambda i: sup.reward(x, y, archs[i % len(archs)]), dev, steps, repeats)
         fixed = []
         for a in archs[: min(3, len(archs))]:
-            net = runtime.prepare(space.build_network(a, 1000, width)).train()
-            fixed.append(_time_steps(trainer_step(net, lambda i, n=net: n(x)), dev, steps, repeats))
+            net = Stepper(space.build_network(a, 1000, width), runtime, batch, supernet=False)
+            fixed.append(_time_steps(lambda i, n=net, a=a: n.step(x, y, a), dev, steps, repeats))
             del net
-        fixed_s = statistics.median(fixed)
+        fixed_s = median(fixed)
         mem = int(torch.cuda.max_memory_allocated(dev)) if dev.type == "cuda" else None
         p = PROTOCOL
         search_s = (p["warmup_epochs"] * p["search_images"] * sup_s / batch

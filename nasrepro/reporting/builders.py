@@ -18,13 +18,15 @@ from nasrepro.reporting.tables import ground_truth_table, load_summaries, method
 from nasrepro.spaces import get_space
 
 
-def _seconds_by_run(bench_files: list[Path]) -> tuple[dict[tuple[str, int], float], dict[int, float]]:
-    """Seconds per search run (``search/<method>_s<seed>.tsv``) and per warm-up (``warmup/s<seed>.tsv``)."""
+def _seconds_by_run(bench_files: list[Path], kind: str = "search"
+                    ) -> tuple[dict[tuple[str, int], float], dict[int, float]]:
+    """Seconds per run of ``kind`` (``search/<method>_s<seed>.tsv``, or ``retrain/...``) and per warm-up
+    (``warmup/s<seed>.tsv``)."""
     search, warm = {}, {}
     for p in map(Path, bench_files):
         if p.parent.name == "warmup" and (m := re.fullmatch(r"s(\d+)\.tsv", p.name)):
             warm[int(m.group(1))] = read_benchmark_seconds([p])
-        elif p.parent.name == "search" and (m := re.fullmatch(r"(.+)_s(\d+)\.tsv", p.name)):
+        elif p.parent.name == kind and (m := re.fullmatch(r"(.+)_s(\d+)\.tsv", p.name)):
             search[(m.group(1), int(m.group(2)))] = read_benchmark_seconds([p])
     return search, warm
 
@@ -192,16 +194,7 @@ def table4(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
     records): best top-1 over seeds, MACs and params of that network, and GPU-days of warm-up (learned
     tree only) + search + retraining from the ``benchmark:`` files; quoted rows carry printed values only."""
     retrained = load_standalone_records([p for p in inputs if Path(p).parent.name == "retrain" and Path(p).suffix == ".json"])
-    search, warm = {}, {}
-    for p in map(Path, inputs):
-        if p.suffix != ".tsv":
-            continue
-        section = p.parent.parent.name
-        if p.parent.name == "warmup":
-            warm[(section, int(p.stem.lstrip("s")))] = read_benchmark_seconds([p])
-        else:
-            m = re.fullmatch(r"(.+)_s(\d+)", p.stem)
-            search[(section, p.parent.name, m.group(1), int(m.group(2)))] = read_benchmark_seconds([p])
+    bench = [p for p in map(Path, inputs) if p.suffix == ".tsv"]
     rows = []
     for section in TABLE4_SECTIONS:
         for m, label in published.PAPER_TABLE4_QUOTED.get(section, {}).items():
@@ -212,14 +205,17 @@ def table4(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
                              "arch": f"skipped: preset {cfg['preset']!r} has no {section} section "
                                      "(the paper preset runs both budgets)"})
             continue
+        files = [p for p in bench if p.parent.parent.name == section]
+        search, warm = _seconds_by_run(files)
+        retrain, _ = _seconds_by_run(files, kind="retrain")
         mine = retrained[retrained["space"] == section] if len(retrained) else retrained
         for method, grp in (mine.groupby("method", sort=False) if len(mine) else []):
             best = grp.loc[grp["test_acc"].idxmax()]
             seconds = []
-            for seed in grp["search_seed"]:
-                s = search.get((section, "search", method, int(seed)), 0.0) + search.get((section, "retrain", method, int(seed)), 0.0)
+            for seed in map(int, grp["search_seed"]):
+                s = search.get((method, seed), 0.0) + retrain.get((method, seed), 0.0)
                 if cfg["methods"][method].get("tree") in ("learned", "accuracy"):
-                    s += warm.get((section, int(seed)), 0.0)
+                    s += warm.get(seed, 0.0)
                 seconds.append(s)
             rows.append({"space": section, "method": method, "label": best["label"], "arch": best["arch"],
                          "best_acc": float(best["test_acc"]), "avg_acc": float(grp["test_acc"].mean()),
