@@ -12,8 +12,9 @@
    is supernet step time / fixed step time (target <= 1.10), the median over runs of the ratio of two
    runs made back to back on the same architecture sequence.
 2. **samplers** -- sample + update microseconds per step of every sampler (``measure_overhead``), over
-   the space's whole population, for uniform, independent, boltzmann, MCTS on the default tree and
-   MCTS on a learned tree (built from random outputs), also as % of the measured supernet step (target
+   the space's whole population, for every registered sampler (``nasrepro.samplers.SAMPLERS``; one
+   that takes a tree also on a learned tree built from random outputs), bound to a stand-in trainer
+   whose measurements are random (supernet forwards are timed in 1), also as % of the measured supernet step (target
    < 1 %) and of a 10.24 ms step (the H100 target of 25,000 images/s at batch 256).
 3. **eval** -- ``evaluate_architectures`` throughput in architectures/s at the validation batch (and, for
    NAS-Bench-201, stacked multi-architecture passes against one at a time).
@@ -57,8 +58,6 @@ import torch.nn.functional as F
 from torch import nn
 
 DEFAULT_SPACES = ("pooling", "nb-macro", "nb201")
-SAMPLERS = ("uniform", "independent", "boltzmann", "mcts-default", "mcts-learned", "iterative-mcts", "density-alg51",
-            "fair")
 TREE_SIZES = (36, 6561, 15625)
 TREE_IMAGES, TREE_CLASSES = 64, 10
 H100_TARGET_IMAGES_PER_S = 25_000.0
@@ -421,42 +420,61 @@ def _packed_throughput(space, runtime, settings: Settings, width: float, rng: np
 
 
 # ------------------------------------------------------------------------------------------ 2: samplers
+class _StandInTrainer:
+    """What a sampler's ``bind`` takes from the supernet trainer, with random measurements in place of
+    supernet forwards (those are supernet work, timed in section 1; here only the sampler is timed)."""
+
+    def __init__(self, n: int):
+        self.visits = np.ones(n, dtype=np.int64)
+        self._scores = np.random.default_rng(3).random(n)
+        self._features = np.random.default_rng(4).standard_normal((n, 16))
+
+    def val_scores(self, indices, batches: int = 1) -> np.ndarray:
+        return self._scores[np.asarray(indices, dtype=np.int64)]
+
+    def features(self, indices, max_images=None) -> np.ndarray:
+        return self._features[np.asarray(indices, dtype=np.int64)]
+
+
+def _sampler_variants(space, archs, learned_tree: Any):
+    """(row name, sampler name, options) for every registered sampler; a sampler that takes a tree is
+    timed on the default tree and, when one was built, on the learned tree too."""
+    import inspect
+
+    from nasrepro.samplers import SAMPLERS, sampler_class
+    from nasrepro.trees.build import build_tree
+
+    for name in SAMPLERS:
+        if "tree" not in inspect.signature(sampler_class(name).__init__).parameters:
+            yield name, name, {}
+            continue
+        tree, _ = build_tree("default", encodings=space.encodings(archs), tree_paths=space.tree_paths(archs))
+        yield name, name, {"tree": tree}
+        yield f"{name}+learned-tree", name, ({"tree": learned_tree} if learned_tree is not None else None)
+
+
 def _sampler_overheads(space, settings: Settings, step_us: float, learned_tree: Any,
                        log: Callable[[str], None]) -> dict[str, dict]:
     from nasrepro.errors import ConfigError
     from nasrepro.samplers import make_sampler
     from nasrepro.samplers.overhead import measure_overhead
-    from nasrepro.trees.build import build_tree
 
     archs = space.enumerate()
     enc = space.encodings(archs)
     choices = space.choices_per_decision()
     out: dict[str, dict] = {}
-    for name in SAMPLERS:
-        tree_depth = None
-        if name == "mcts-default":
-            tree, _ = build_tree("default", encodings=enc, tree_paths=space.tree_paths(archs))
-            sampler = make_sampler("mcts", enc, choices, tree=tree)
-            tree_depth = tree.max_depth
-        elif name == "mcts-learned":
-            if learned_tree is None:
-                out[name] = {"skipped": f"no learned tree of {len(archs)} architectures was built (quick)"}
-                continue
-            sampler = make_sampler("mcts", enc, choices, tree=learned_tree)
-            tree_depth = learned_tree.max_depth
-        elif name == "iterative-mcts":
-            sampler = make_sampler("iterative-mcts", enc, choices, iterations=3)
-            scores = np.random.default_rng(3).random(len(enc))
-            sampler.score = lambda idx, batches: scores[np.asarray(idx)]  # stands in for the supernet ranking
-        elif name == "density-alg51":
-            # Alg. 5.1 per step is one categorical draw; the outputs' forward passes are supernet work
-            sampler = make_sampler("density", enc, choices, representation="encoding")
-        else:
-            try:
-                sampler = make_sampler(name, enc, choices)
-            except ConfigError as exc:
-                out[name] = {"skipped": str(exc)}
-                continue
+    for name, sampler_name, options in _sampler_variants(space, archs, learned_tree):
+        if options is None:
+            out[name] = {"skipped": f"no learned tree of {len(archs)} architectures was built (quick)"}
+            continue
+        try:
+            sampler = make_sampler(sampler_name, enc, choices, **options)
+        except ConfigError as exc:  # e.g. strict fairness needs equal choices per decision
+            out[name] = {"skipped": str(exc)}
+            continue
+        sampler.bind(_StandInTrainer(len(archs)))
+        tree = getattr(sampler, "tree", None)
+        tree_depth = tree.max_depth if tree is not None else None
         m = measure_overhead(sampler, steps=settings.sampler_steps, rng=np.random.default_rng(7))
         total = m["sample_us"] + m["update_us"]
         out[name] = {
@@ -471,7 +489,7 @@ def _sampler_overheads(space, settings: Settings, step_us: float, learned_tree: 
         }
         if tree_depth is not None:
             out[name]["tree_depth"] = int(tree_depth)
-        if name == "iterative-mcts":  # once per MCTS iteration, not per step: tree from the ranking
+        if hasattr(sampler, "rebuild"):  # iterative MCTS: once per iteration, not per step (tree from the ranking)
             t0 = time.perf_counter()
             sampler.rebuild()
             out[name]["rebuild_ms"] = (time.perf_counter() - t0) * 1e3

@@ -62,6 +62,24 @@ def config_hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:12]
 
 
+# Setting keys that never change what a job trains: how it is scored, selected, repeated or checked.
+NOT_TRAINED = ("evaluation", "selection", "seeds", "ground_truth", "benchmark", "standalone_archs")
+# The other jobs' protocol sections, which a job of one kind never reads while training.
+JOB_SECTIONS = {"standalone": ("warmup", "search", "sampler", "tree", "reward"),
+                "warmup": ("standalone", "search", "sampler", "tree", "reward"),
+                "search": ("standalone",)}
+
+
+def training_fingerprint(job: str, scfg: dict, *parts: Any) -> str:
+    """Hash of what a ``job`` ("standalone", "warmup", "search") trains: its setting without the keys
+    that only score or select (so raising ``evaluation.val_images`` re-ranks a finished supernet from
+    its checkpoint instead of retraining it), plus ``parts`` (method, seed, architecture)."""
+    keep = {k: v for k, v in scfg.items() if k not in NOT_TRAINED and k not in JOB_SECTIONS[job]}
+    if job == "standalone":  # which seeds run and how they are packed does not change one network
+        keep["standalone"] = {k: v for k, v in scfg["standalone"].items() if k not in ("seeds", "pack")}
+    return config_hash([job, keep, *parts])
+
+
 def resolve(cfg: dict) -> dict:
     """The preset's section plus top-level paths, tagged with the preset name and a config hash."""
     validate(cfg)
@@ -75,6 +93,9 @@ def resolve(cfg: dict) -> dict:
         if isinstance(value, dict) and value.get("space", key) not in SPACES:
             raise ConfigError(f"config error at presets.{name}.{key}.space: {value.get('space', key)!r} is not a "
                               f"registered search space; known: {sorted(SPACES)}")
+    from nasrepro.methods import check_methods  # every method's sampler and option keys, before any job
+
+    check_methods(cfg["methods"], {k: v for k, v in section.items() if isinstance(v, dict)}, name)
     out = {
         **section,
         "preset": name,

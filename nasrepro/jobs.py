@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from nasrepro.benchmarks.trained import coverage, ground_truth_for
-from nasrepro.config import config_hash, method_config, space_config, space_of
+from nasrepro.config import method_config, space_config, space_of, training_fingerprint
 from nasrepro.data.datasets import train_val_split
 from nasrepro.data.imagefolder import ImageFolderLoader
 from nasrepro.data.source import Source, load_source
@@ -27,8 +27,7 @@ from nasrepro.errors import ConfigError
 from nasrepro.evaluation.evaluate import collect_outputs, evaluate_architectures
 from nasrepro.evaluation.metrics import ranking_summary
 from nasrepro.io import atomic_path, write_csv, write_json
-from nasrepro.samplers import SAMPLERS, make_sampler
-from nasrepro.registry import resolve
+from nasrepro import methods
 from nasrepro.spaces import get_space
 from nasrepro.spaces.base import Arch, SearchSpace
 from nasrepro.training.optim import OptimConfig
@@ -177,7 +176,7 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
         trainer = SupernetTrainer(model, [arch], None, [Phase("uniform", 1.0)], optim, runtime, train, None, rng,
                                   checkpoint=ckpt, checkpoint_every=sa.get("checkpoint_every", 1),
                                   log=lambda m, name=name: log(f"[{name}] {m}"),
-                                  fingerprint=config_hash(["standalone", scfg, name, seed]))
+                                  fingerprint=training_fingerprint("standalone", scfg, name, seed))
         trainer.resume_if_possible()
         trainers.append(trainer)
     results = run_concurrently(trainers)
@@ -254,7 +253,7 @@ def run_warmup(cfg: dict, space_name: str, seed: int, out_dir: str | Path, log: 
     trainer = SupernetTrainer(supernet, archs, None, [Phase("uniform", 1.0)], optim, runtime, train, None, rng,
                               checkpoint=out_dir / "warmup.ckpt.pt",
                               checkpoint_every=scfg["warmup"].get("checkpoint_every", 1), log=log,
-                              fingerprint=config_hash(["warmup", scfg, seed]))
+                              fingerprint=training_fingerprint("warmup", scfg, seed))
     trainer.resume_if_possible()
     (out_dir / "snapshots").mkdir(parents=True, exist_ok=True)
     for i, epoch in enumerate(snapshot_epochs(scfg)):
@@ -336,71 +335,6 @@ def _progress(log: Callable, what: str) -> Callable[[int, int], None]:
 
 
 # --------------------------------------------------------------------------- search
-def build_method_tree(method: dict, scfg: dict, space: SearchSpace, seed: int, warmup_outputs: str | Path | None):
-    kind = method.get("tree")
-    if kind is None:
-        return None, {}
-    from nasrepro.trees.build import build_tree
-
-    topt = {**scfg["tree"], **method.get("tree_options", {})}
-    archs = population(scfg, space)
-    encodings = space.vector_encodings(archs) if kind == "vector" else space.encodings(archs)
-    kwargs = {"encodings": encodings, "tree_paths": space.tree_paths(archs), "seed": seed,
-              "choices": space.choices_per_decision()}
-    if kind in ("learned", "accuracy"):
-        if warmup_outputs is None:
-            raise ConfigError(f"tree {kind!r} needs the warm-up supernet outputs (rule warmup)")
-        if topt.get("batch", "random") == "high_variance":
-            warmup_outputs = Path(warmup_outputs).with_name("outputs_hv.npz")
-        elif "warmup_snapshot" in topt:
-            warmup_outputs = Path(warmup_outputs).parent / "snapshots" / f"outputs_{topt['warmup_snapshot']}.npz"
-            if not warmup_outputs.exists():
-                raise ConfigError(f"tree_options.warmup_snapshot needs warmup.snapshots in the {space.name} preset "
-                                  f"section ({warmup_outputs} is missing)")
-        data = np.load(warmup_outputs)
-        # A smaller val_batch than the warm-up's (Table 10: 512 of 1024) takes the first images of it.
-        outputs = data["outputs"][:, : topt.get("val_batch", data["outputs"].shape[1])]
-        kwargs.update(outputs=outputs, accuracies=data["val_acc"])
-    kwargs.update(distance=topt.get("distance", "kl"), linkage=topt.get("linkage", "average"),
-                  layer_weighting=topt.get("layer_weighting", False))
-    tree, info = build_tree(kind, **kwargs)
-    if kwargs.get("outputs") is not None:
-        info["val_batch_used"] = int(kwargs["outputs"].shape[1])
-    if "condensed" in info and info["condensed"].size and info["condensed"].max() > 0:
-        # Table 10 compares batches by the variance, over seeds, of this normalised mean distance.
-        info["distance_mean"] = float(info["condensed"].mean() / info["condensed"].max())
-    return tree, info
-
-
-def needs_warmup(method: dict) -> bool:
-    return method.get("tree") in ("learned", "accuracy")
-
-
-def make_method_sampler(method: dict, scfg: dict, space: SearchSpace, tree):
-    name = method["sampler"]
-    cls = resolve(SAMPLERS, name, "sampler")
-    accepted = set(inspect.signature(cls.__init__).parameters)
-    # Preset-wide sampler settings apply where the sampler has them; method overrides must be accepted.
-    options = {k: v for k, v in scfg["sampler"].items() if k in accepted}
-    options.update(method.get("sampler_options", {}))
-    if tree is not None:
-        options["tree"] = tree
-    archs = population(scfg, space)
-    return make_sampler(name, space.encodings(archs), space.choices_per_decision(), **options)
-
-
-def method_phases(method: dict, scfg: dict) -> list[Phase]:
-    if method["sampler"] == "uniform":
-        return [Phase("uniform", 1.0)]
-    if method["sampler"] == "mcts":
-        u, w, s = scfg["search"].get("phases", [0.0, 0.25, 0.35])
-        return [Phase("uniform", u), Phase("explore", w), Phase("sample", s)]
-    if method["sampler"] in ("density", "iterative-mcts"):  # Alg. 5.1/5.2, §4.3.1: uniform first
-        warm = float(scfg["search"].get("warmup_fraction", 0.0))
-        return ([Phase("uniform", warm)] if warm > 0 else []) + [Phase("sample", 1.0 - warm)]
-    return [Phase("sample", 1.0)]
-
-
 def ranking_set(n: int, limit: int | None) -> np.ndarray:
     """Architectures ranked for Kendall's tau: all, or a fixed random subset shared by every run."""
     if limit is None or limit >= n:
@@ -424,19 +358,21 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     runtime = _runtime(cfg)
     split = nas_split(cfg, scfg)
     archs = population(scfg, space)
-    tree, tree_info = build_method_tree(method, scfg, space, seed, warmup_outputs)
-    sampler = None if method["sampler"] == "uniform" else make_method_sampler(method, scfg, space, tree)
-    reward = Reward.from_dict({**scfg.get("reward", {}), **method.get("reward", {})})
+    tree, tree_info = methods.build_tree_for(method, scfg, space, archs, seed, warmup_outputs)
+    sampler = methods.make_sampler_for(method, scfg, space, archs, tree)
+    plan = methods.phases(method, scfg)
+    reward = Reward.from_dict(methods.reward_options(method, scfg))
     optim = _optim(scfg["search"])
     rng = seed_everything(seed)
     supernet = space.build_supernet(split.num_classes, scfg["width"])
     train = _loader(scfg, split.train, optim.batch_size, runtime, seed, augment=True)
     val = _loader(scfg, split.val, optim.batch_size, runtime, seed + 10_000, augment=False)
-    trainer = SupernetTrainer(supernet, archs, sampler, method_phases(method, scfg), optim, runtime, train, val, rng,
+    trainer = SupernetTrainer(supernet, archs, sampler, plan, optim, runtime, train, val, rng,
                               checkpoint=out_dir / "search.ckpt.pt", reward=reward,
                               checkpoint_every=scfg["search"].get("checkpoint_every", 1), log=log,
                               epoch_hook=density_trace_hook(scfg, len(archs)),
-                              fingerprint=config_hash(["search", scfg, method, seed]))
+                              fingerprint=training_fingerprint(
+                                  "search", scfg, {k: v for k, v in method.items() if k != "label"}, seed))
     trainer.resume_if_possible()
     result = trainer.run()
     if trainer.rank != 0:  # under torchrun the ranks trained one supernet; rank 0 ranks and writes
@@ -458,7 +394,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     val_acc = score_resumable(score, reps, out_dir / "ranking.partial.npz", log=log)[members]
     chosen, cand_acc = select_final(sampler, len(archs), ranked, val_acc, scfg["selection"]["k"], rng, score)
     gt_acc = np.array([gt.accuracy_of(archs[i]) for i in ranked]) if gt is not None else np.full(len(ranked), np.nan)
-    density = density_diagnostics(sampler, reps)
+    diagnostics = sampler.diagnostics(reps)
     arch = archs[chosen]
     summary = {
         "space": space_name, "method": method_name, "label": method["label"], "seed": seed,
@@ -467,14 +403,19 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
         **chosen_ground_truth(gt, arch),
         **(network_cost(space, arch) if "budget_mmacs" in scfg else {}),
         "supernet_val_acc": cand_acc, "reward": f"{reward.metric}/{reward.data}/{reward.measure}",
+        # what ran, as the run merged it (figures read these instead of re-deriving them from the config)
+        "sampler": method["sampler"], "sampler_options": methods.effective_sampler_options(method, scfg),
+        "tree": method.get("tree"), "tree_options": methods.tree_options(method, scfg),
+        "reward_options": methods.reward_options(method, scfg),
+        "phases": [{"mode": p.mode, "fraction": p.fraction} for p in plan],
         "train_seconds": result.seconds,
         "device": torch.cuda.get_device_name(runtime.device) if runtime.device.type == "cuda" else "cpu",
         "unique_visited": int((result.visits > 0).sum()), "ranked_archs": len(ranked),
         **(ranking_summary(val_acc, gt_acc) if gt is not None else {}),
-        **density,
+        **diagnostics,
         **{k: v for k, v in tree_info.items() if isinstance(v, (int, float, str))},
     }
-    probs = sampler.probabilities() if sampler is not None else np.full(len(archs), 1 / len(archs))
+    probs = sampler.probabilities()
     frame = pd.DataFrame({
         "arch": [space.format(archs[i]) for i in ranked], "index": [space.display_index(archs[i]) for i in ranked],
         "supernet_val_acc": val_acc, "gt_acc": gt_acc, "visits": result.visits[ranked], "probability": probs[ranked],
@@ -511,23 +452,6 @@ def density_trace_hook(scfg: dict, n: int) -> Callable | None:
                           f"spaces of at most {MAX_TRACE_ARCHS:,} (set it to false for this setting)")
     images = scfg.get("sampler", {}).get("batch_images")
     return lambda trainer: {TRACE_KEY: mean_cosine_distance(trainer.features(range(n), images)).tolist()}
-
-
-def density_diagnostics(sampler, indices: np.ndarray) -> dict:
-    """Thesis Table 5.4: Pearson correlation between the prototype density of Alg. 5.2 (K prototypes)
-    and the fine-grained density (mean distance to every other architecture, Alg. 5.1) over the
-    ranked architectures, plus the share of draws that Eq. 5.10 accepted."""
-    from nasrepro.samplers.density import DensitySampler, mean_cosine_distance
-
-    if not isinstance(sampler, DensitySampler) or sampler.k is None or sampler.centres is None:
-        return {}
-    feats = sampler.features(indices)
-    fine = 1.0 / np.maximum(mean_cosine_distance(feats), 1e-12)
-    proto = sampler.densities(indices)
-    pearson = float(np.corrcoef(proto, fine)[0, 1]) if len(indices) > 2 and proto.std() > 0 and fine.std() > 0 \
-        else float("nan")
-    return {"prototypes": sampler.k, "density_pearson": pearson, "density_archs": int(len(indices)),
-            "accept_rate": sampler.accepted / max(1, sampler.tries)}
 
 
 def chosen_ground_truth(gt, arch: Arch) -> dict:

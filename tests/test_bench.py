@@ -4,7 +4,8 @@ targets belong to the bench output, not to tests)."""
 import json
 import math
 
-from nasrepro.bench import SAMPLERS, format_bench, run_bench
+from nasrepro.bench import format_bench, run_bench
+from nasrepro.samplers import SAMPLERS
 
 
 def _positive(x) -> bool:
@@ -24,7 +25,8 @@ def test_quick_bench_pooling_has_every_figure():
         assert _positive(t[key]), key
     for key in ("reward_forward_ms", "reward_sync_cost_us"):  # differences of timings: finite, any sign
         assert math.isfinite(t[key]), key
-    assert set(s["samplers"]) == set(SAMPLERS)
+    # the registry, plus the tree-taking sampler on a learned tree
+    assert set(s["samplers"]) == set(SAMPLERS) | {"mcts+learned-tree"}
     for name, v in s["samplers"].items():
         if name == "fair":  # strict fairness is undefined on the constrained Pooling space: said, not measured
             assert "every combination" in v["skipped"]

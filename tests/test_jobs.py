@@ -1,6 +1,6 @@
 import numpy as np
 
-from nasrepro.jobs import method_phases, ranking_set, select_final
+from nasrepro.jobs import ranking_set, select_final
 from nasrepro.samplers.mcts import MCTSSampler
 from nasrepro.spaces import get_space
 
@@ -37,11 +37,17 @@ def test_select_final_mcts_k1_is_the_max_probability_path():
     assert chosen == 7
 
 
-def test_mcts_phases_follow_the_config_and_others_sample_throughout():
-    scfg = {"search": {"phases": [0.0, 0.25, 0.35]}}
-    assert [p.mode for p in method_phases({"sampler": "mcts"}, scfg)] == ["uniform", "explore", "sample"]
-    assert [p.mode for p in method_phases({"sampler": "uniform"}, scfg)] == ["uniform"]
-    assert [p.mode for p in method_phases({"sampler": "boltzmann"}, scfg)] == ["sample"]
+def test_phase_plans_come_from_the_sampler_classes():
+    from nasrepro.methods import phases
+
+    scfg = {"search": {"phases": [0.0, 0.25, 0.35], "warmup_fraction": 0.25}}
+    plan = lambda sampler: [(p.mode, p.fraction) for p in phases({"sampler": sampler}, scfg)]  # noqa: E731
+    assert plan("mcts") == [("uniform", 0.0), ("explore", 0.25), ("sample", 0.35)]
+    assert plan("uniform") == [("uniform", 1.0)]
+    assert plan("boltzmann") == [("sample", 1.0)]
+    assert plan("fair") == [("sample", 1.0)]
+    assert plan("density") == plan("iterative-mcts") == [("uniform", 0.25), ("sample", 0.75)]
+    assert [p.mode for p in phases({"sampler": "density"}, {"search": {}})] == ["sample"]
 
 
 def test_evaluation_subsets_are_class_balanced_even_on_class_sorted_data():

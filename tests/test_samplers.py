@@ -256,11 +256,9 @@ def test_mcts_concentrates_on_the_best_leaf(tree_kind):
     if tree_kind == "learned":
         tree, _ = build_tree("learned", outputs=rng.normal(size=(27, 4, 5)), distance="l2")
     s = MCTSSampler(enc, [3, 3, 3], tree=tree, t_start=0.02, t_end=0.0025)
-    s.set_explore(True)
-    for _ in range(300):
-        i = s.sample(rng)
+    for _ in range(300):  # the MCTS warm-up: the trainer's explore phase draws uniformly and feeds rewards
+        i = int(rng.integers(27))
         s.update(i, true[i] + rng.normal(0, 0.02))
-    s.set_explore(False)
     steps, late = 1500, []
     for t in range(steps):
         s.set_progress(t / (steps - 1))
@@ -318,19 +316,14 @@ def test_mcts_reg_updates_equivalent_nodes():
         MCTSSampler(enc, [2, 2], tree=learned, reg=0.5)
 
 
-def test_explore_phase_draws_uniformly_and_records_statistics():
+def test_uniform_rewards_record_statistics_on_every_leaf_path():
     space = PoolingSpace()
     s = make_sampler("mcts", space.encodings(), space.choices_per_decision(), tree_paths=space.tree_paths())
-    s.update(0, 0.9)
-    s.set_explore(True)
-    rng = np.random.default_rng(14)
-    freq = empirical(s, rng, 18000)
-    assert tv(freq, np.full(36, 1 / 36)) < 0.03
     for i in range(36):
         s.update(i, 0.5)
-    assert (s.visits[s.tree.node_of_leaf] >= 1).all()
-    s.set_explore(False)
-    assert s.sample(rng) in range(36)
+    assert (s.visits[s.tree.node_of_leaf] == 1).all()
+    assert s.visits.max() == 36  # the root lies on every path
+    assert s.sample(np.random.default_rng(14)) in range(36)
 
 
 # ---------------------------------------------------------------------------- state and overhead
@@ -359,9 +352,9 @@ def test_state_dict_round_trip_gives_identical_samples(variant):
             opts = {"tree": tree}
     s = make_sampler(name, enc, ch, **opts)
     rng = np.random.default_rng(16)
-    s.set_explore(True)
-    _drive(s, rng, 30)
-    s.set_explore(False)
+    for _ in range(30):  # explore phase: uniform draws, rewards recorded
+        i = int(rng.integers(len(enc)))
+        s.update(i, 0.5 + 0.01 * rng.random())
     _drive(s, rng, 50)
     state = roundtrip(s.state_dict())
     fresh = make_sampler(name, enc, ch, **({"reg": 0.3} if variant == "mcts-reg" else {}))

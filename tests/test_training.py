@@ -98,6 +98,8 @@ def test_relative_rewards_compare_with_the_running_average():
 
 
 class Recording(UniformSampler):
+    uses_reward = True  # uniform draws, but ask the trainer for every reward
+
     def __init__(self, *a, **k):
         super().__init__(*a, **k)
         self.rewards = []

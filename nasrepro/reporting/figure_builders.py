@@ -40,7 +40,7 @@ def fig3(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
 def fig5(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
     summaries = load_summaries([p for p in inputs if p.name == "summary.json"])
     for s in summaries:
-        s["beta"] = cfg["methods"][s["method"]].get("sampler_options", {}).get("beta", cfg["pooling"]["sampler"]["beta"])
+        s["beta"] = s["sampler_options"]["beta"]  # the value the run used, as it recorded it
     figures.sensitivity(cfg, summaries, "beta", "Pooling: smoothing factor of the reward EMA (Eq. 4)", pdf, png)
 
 

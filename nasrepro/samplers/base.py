@@ -1,29 +1,53 @@
-"""The sampler interface used while training a supernet.
+"""The sampler interface used while training a supernet, and the contract every sampler declares.
 
 A sampler draws an index into a fixed population of architectures (its ``encodings``, one row per
 architecture), receives a scalar reward for it after each step, and finally selects architectures.
 All randomness comes from the ``numpy.random.Generator`` the caller passes in, so a run is fully
 determined by its seed, and ``state_dict`` captures everything else needed to resume exactly.
+
+A sampler class describes itself with three class attributes, which the search job reads instead of
+switching on names:
+
+- ``phase_plan``: which training phases it needs (``nasrepro.samplers.phases.PHASE_PLANS``);
+- ``uses_reward``: False lets the trainer skip the reward forward pass;
+- ``guides_selection``: True means ``probabilities`` rank architectures by quality, so the final
+  architecture may be chosen from them. A class may claim it only by overriding ``probabilities``;
+  ``check_contract`` (run when a sampler is looked up in the registry) rejects the claim otherwise,
+  because the base probabilities are uniform and would "find" architecture 0.
+
+Option defaults live in the constructor signature of the class that owns the option (annealing
+options in ``AnnealedSampler``); subclasses forward the rest with ``**options``, and
+``accepted_options`` walks that chain to check a config's keys before any job runs.
 """
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
+
+from nasrepro.errors import ConfigError
+from nasrepro.samplers.phases import PHASE_PLANS, Phase, plan_phases
 
 
 class Sampler(ABC):
     name: str = ""
+    phase_plan: str = "sample"
     uses_reward: bool = True  # False: the trainer skips the validation reward forward
-    guides_selection: bool = True  # False: probabilities say nothing about quality; select like uniform
+    guides_selection: bool = False  # True only with an overridden ``probabilities`` (see module docstring)
     paths_per_step: int = 1
 
     def __init__(self, encodings: np.ndarray, choices: list[int]):
         self.encodings = np.asarray(encodings, dtype=np.int64)
         self.choices = [int(c) for c in choices]
         self.progress = 0.0
+
+    @classmethod
+    def phases(cls, search: Mapping) -> list[Phase]:
+        """The training phases of this sampler under a setting's ``search`` section."""
+        return plan_phases(cls.phase_plan, search)
 
     @property
     def population_size(self) -> int:
@@ -58,8 +82,52 @@ class Sampler(ABC):
         order = np.lexsort((np.arange(p.size), -p))
         return [int(i) for i in order[:k]]
 
+    def diagnostics(self, indices: np.ndarray) -> dict[str, Any]:
+        """Extra scalars for the run's ``summary.json``, measured over the ranked ``indices`` after
+        training (the density sampler's Table 5.4 correlations). Default: none."""
+        return {}
+
     def state_dict(self) -> dict[str, Any]:
         return {"progress": self.progress}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.progress = float(state["progress"])
+
+
+# Constructor arguments the search job supplies itself; a config may not set them as options.
+RESERVED_ARGUMENTS = ("self", "encodings", "choices", "tree")
+
+
+def accepted_options(cls: type) -> dict[str, Any]:
+    """Option name -> default (``inspect.Parameter.empty`` when required) over the constructor chain:
+    a constructor taking ``**options`` forwards them to its base class, whose options count too."""
+    out: dict[str, Any] = {}
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters
+        for name, p in params.items():
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and name not in RESERVED_ARGUMENTS:
+                out.setdefault(name, p.default)
+        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            break
+    return out
+
+
+def check_contract(cls: type, name: str) -> type:
+    """Reject a sampler class whose declarations cannot hold (run on every registry lookup)."""
+    where = f"sampler {name!r} ({cls.__module__}.{cls.__qualname__})"
+    if not (isinstance(cls, type) and issubclass(cls, Sampler)):
+        raise ConfigError(f"{where} is not a subclass of nasrepro.samplers.Sampler")
+    if inspect.isabstract(cls):
+        raise ConfigError(f"{where} does not implement {sorted(cls.__abstractmethods__)}")
+    if cls.phase_plan not in PHASE_PLANS:
+        raise ConfigError(f"{where} declares phase_plan {cls.phase_plan!r}; use one of {sorted(PHASE_PLANS)}")
+    if cls.guides_selection and cls.probabilities is Sampler.probabilities:
+        raise ConfigError(f"{where} sets guides_selection = True but does not override probabilities(); the "
+                          "uniform default would select architecture 0 (override it, or leave guides_selection False)")
+    if cls.phase_plan == "mcts" and not cls.uses_reward:
+        raise ConfigError(f"{where} declares the 'mcts' phase plan, whose explore phase feeds rewards, "
+                          "but uses_reward = False")
+    return cls

@@ -27,6 +27,7 @@ from nasrepro.samplers.schedules import (
     AnnealedSampler,
     SamplerConfigError,
     boltzmann_choice,
+    ema,
     from_state,
     softmax,
     to_state,
@@ -35,26 +36,23 @@ from nasrepro.samplers.schedules import (
 
 class BoltzmannSampler(AnnealedSampler):
     name = "boltzmann"
+    phase_plan = "sample"
 
     def __init__(
         self,
         encodings: np.ndarray,
         choices: list[int],
-        beta: float = 0.95,
-        schedule: str = "linear",
-        t_start: float = 0.02,
-        t_end: float = 0.0025,
         unvisited: str | float = "mean",
-        ema_init: str = "first",
+        **annealing: Any,
     ):
-        super().__init__(encodings, choices, schedule, t_start, t_end, beta, ema_init)
+        super().__init__(encodings, choices, **annealing)
         if isinstance(unvisited, str) and unvisited not in ("mean", "max"):
             raise SamplerConfigError(f"unvisited must be 'mean', 'max' or a number, got {unvisited!r}")
         self.unvisited = unvisited if isinstance(unvisited, str) else float(unvisited)
         n = self.population_size
         self.eps = np.zeros(n, dtype=np.float64)
         self.visits = np.zeros(n, dtype=np.int64)
-        self.has = np.zeros(n, dtype=bool) if ema_init == "first" else np.ones(n, dtype=bool)
+        self.has = np.zeros(n, dtype=bool) if self.ema_init == "first" else np.ones(n, dtype=bool)
         self._sum = 0.0  # sum of eps over has, maintained incrementally (stored in the state)
         self._count = int(self.has.sum())
 
@@ -79,19 +77,16 @@ class BoltzmannSampler(AnnealedSampler):
 
     # ------------------------------------------------------------------ sampling
     def sample(self, rng: np.random.Generator) -> int:
-        if self.explore:
-            return int(rng.integers(self.population_size))
         return boltzmann_choice(self.values(), self.temperature(), rng.random())
 
     def update(self, index: int, reward: float) -> None:
         i = int(index)
         r = float(reward)
         old = float(self.eps[i])
+        new = ema(old, r, self.beta, bool(self.has[i]))
         if self.has[i]:
-            new = self.beta * old + (1.0 - self.beta) * r
             self._sum += new - old
         else:
-            new = r
             self.has[i] = True
             self._count += 1
             self._sum += new

@@ -46,7 +46,6 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from scipy.cluster.vq import kmeans2
 
 from nasrepro.samplers.base import Sampler
 from nasrepro.samplers.schedules import SamplerConfigError, from_state, softmax, to_state
@@ -85,6 +84,7 @@ def prototype_density(features: np.ndarray, prototypes: np.ndarray) -> np.ndarra
 
 class DensitySampler(Sampler):
     name = "density"
+    phase_plan = "warmup"  # Algs. 5.1/5.2: uniform training first (search.warmup_fraction)
     uses_reward = False
     guides_selection = False  # the probabilities describe density, not quality
 
@@ -150,6 +150,8 @@ class DensitySampler(Sampler):
             return
         pick = np.sort(rng.choice(self.population_size, size=self.population, replace=False))
         feats = unit_rows(self.features(pick))
+        from scipy.cluster.vq import kmeans2  # scipy costs 0.6 s of start-up: only prototype mode needs it
+
         seed = int(rng.integers(2**31 - 1))
         centres, _ = kmeans2(feats, self.k, minit="++", seed=seed)
         self.centres = centres
@@ -197,6 +199,19 @@ class DensitySampler(Sampler):
         if self.centres is None:
             raise RuntimeError("prototypes are formed at the first draw of the sampling phase")
         return prototype_density(self.features(indices), self.centres)
+
+    def diagnostics(self, indices: np.ndarray) -> dict[str, Any]:
+        """Thesis Table 5.4: Pearson correlation between the prototype density of Alg. 5.2 (K prototypes)
+        and the fine-grained density (mean distance to every other architecture, Alg. 5.1) over the
+        ranked architectures, plus the share of draws that Eq. 5.10 accepted."""
+        if self.k is None or self.centres is None:
+            return {}
+        fine = 1.0 / np.maximum(mean_cosine_distance(self.features(indices)), 1e-12)
+        proto = self.densities(indices)
+        pearson = float(np.corrcoef(proto, fine)[0, 1]) if len(indices) > 2 and proto.std() > 0 and fine.std() > 0 \
+            else float("nan")
+        return {"prototypes": self.k, "density_pearson": pearson, "density_archs": int(len(indices)),
+                "accept_rate": self.accepted / max(1, self.tries)}
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from nasrepro.samplers.schedules import SamplerConfigError
 
 class FairSampler(Sampler):
     name = "fair"
+    phase_plan = "sample"
     uses_reward = False
     guides_selection = False
 

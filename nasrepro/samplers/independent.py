@@ -25,6 +25,7 @@ import numpy as np
 from nasrepro.samplers.schedules import (
     AnnealedSampler,
     SamplerConfigError,
+    ema,
     boltzmann_choice,
     from_state,
     to_state,
@@ -33,18 +34,15 @@ from nasrepro.samplers.schedules import (
 
 class IndependentSampler(AnnealedSampler):
     name = "independent"
+    phase_plan = "sample"
 
     def __init__(
         self,
         encodings: np.ndarray,
         choices: list[int],
-        beta: float = 0.95,
-        schedule: str = "linear",
-        t_start: float = 0.02,
-        t_end: float = 0.0025,
-        ema_init: str = "first",
+        **annealing: Any,
     ):
-        super().__init__(encodings, choices, schedule, t_start, t_end, beta, ema_init)
+        super().__init__(encodings, choices, **annealing)
         enc = self.encodings
         ch = np.asarray(self.choices, dtype=np.int64)
         if enc.shape[1] != ch.size or ch.size == 0 or np.any(ch < 1):
@@ -58,7 +56,7 @@ class IndependentSampler(AnnealedSampler):
         self._flat = enc + (np.arange(d) * k)[None, :]  # index of (decision, option) in the flat [D*K]
         self.eps = np.zeros((d, k), dtype=np.float64)
         self.visits = np.zeros((d, k), dtype=np.int64)
-        self.has = np.zeros((d, k), dtype=bool) if ema_init == "first" else self._valid.copy()
+        self.has = np.zeros((d, k), dtype=bool) if self.ema_init == "first" else self._valid.copy()
 
         # full product: draw decisions independently and look the index up
         total = float(np.prod(ch.astype(np.float64)))
@@ -104,8 +102,6 @@ class IndependentSampler(AnnealedSampler):
 
     # ------------------------------------------------------------------ sampling
     def sample(self, rng: np.random.Generator) -> int:
-        if self.explore:
-            return int(rng.integers(self.population_size))
         if self._full:
             z = self.node_values() * (1.0 / self.temperature())
             w = np.exp(z - z.max(axis=1, keepdims=True))
@@ -121,10 +117,7 @@ class IndependentSampler(AnnealedSampler):
         opts = self.encodings[int(index)]
         r = float(reward)
         old = self.eps[self._rows, opts]
-        new = self.beta * old + (1.0 - self.beta) * r
-        if self.ema_init == "first":
-            new = np.where(self.has[self._rows, opts], new, r)
-        self.eps[self._rows, opts] = new
+        self.eps[self._rows, opts] = ema(old, r, self.beta, self.has[self._rows, opts])
         self.has[self._rows, opts] = True
         self.visits[self._rows, opts] += 1
 

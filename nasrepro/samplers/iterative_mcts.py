@@ -41,6 +41,7 @@ RANK_POPULATIONS = ("all", "visited")
 
 class IterativeMCTSSampler(MCTSSampler):
     name = "iterative-mcts"
+    phase_plan = "warmup"  # §4.3.1: uniform training first, then M tree iterations
 
     def __init__(
         self,
@@ -50,16 +51,13 @@ class IterativeMCTSSampler(MCTSSampler):
         ranking: str = "val",
         rank_batches: int = 3,
         rank_population: str = "all",
-        beta: float = 0.95,
-        lam: float = 0.5,
-        schedule: str = "linear",
-        t_start: float = 0.02,
-        t_end: float = 0.0025,
-        ema_init: str = "first",
+        **mcts_options: Any,
     ):
+        if float(mcts_options.get("reg", 0.0)) > 0:
+            raise SamplerConfigError("reg > 0 needs the default tree's operations; iterative MCTS rebuilds "
+                                     "its tree from accuracies, which have none")
         # The tree is rebuilt from rankings; until the first ranking it is the default layer-by-layer one.
-        super().__init__(encodings, choices, beta=beta, lam=lam, schedule=schedule, t_start=t_start,
-                         t_end=t_end, ema_init=ema_init)
+        super().__init__(encodings, choices, **mcts_options)
         if int(iterations) < 1:
             raise SamplerConfigError(f"iterations (M of Alg. 4.1) must be >= 1, got {iterations}")
         if ranking not in RANKINGS:

@@ -41,9 +41,9 @@ Training phases (thesis Appendix I.1: "for MCTS methods, we split training itera
 40/25/35 fractions for uniform sampling/MCTS warm-up/MCTS sampling"): (1) 40% uniform sampling that
 trains the warm-up supernet used for the output distance matrix and the learned tree (Algorithm 1, lines
 2-12; the MCTS supernet is then trained from a fresh initialisation); (2) 25% "MCTS warm-up": uniform
-sampling while the UCT statistics are recorded -- call ``set_explore(True)``: ``sample`` draws
-uniformly over the leaves and ``update`` records C and the counts; (3) 35% MCTS sampling with Eq. 2-4
-(``set_explore(False)``; drive the temperature with ``set_progress`` over this phase). This matches
+sampling while the UCT statistics are recorded -- the trainer's ``explore`` phase draws uniformly and
+calls ``update``, which records C and the counts; (3) 35% MCTS sampling with Eq. 2-4 (the trainer
+drives the temperature with ``set_progress`` over this phase). ``phase_plan = "mcts"`` asks for them. This matches
 NAS-Bench-Macro exactly (80 warm-up + 120 search epochs = 40/60%) and Pooling roughly (300 + 400 epochs).
 
 Final selection (``select``): the paper samples "with λ = 0" (pure exploitation). ``select(1, rng)`` is
@@ -72,6 +72,7 @@ from nasrepro.samplers.schedules import (
     AnnealedSampler,
     SamplerConfigError,
     check_unit_interval,
+    ema,
     from_state,
     to_state,
 )
@@ -80,22 +81,19 @@ from nasrepro.trees.tree import Tree
 
 class MCTSSampler(AnnealedSampler):
     name = "mcts"
+    phase_plan = "mcts"  # search.phases: uniform / explore (the MCTS warm-up) / sample
 
     def __init__(
         self,
         encodings: np.ndarray,
         choices: list[int],
         tree: Tree | dict | None = None,
-        beta: float = 0.95,
         lam: float = 0.5,
         reg: float = 0.0,
-        schedule: str = "linear",
-        t_start: float = 0.02,
-        t_end: float = 0.0025,
-        ema_init: str = "first",
         tree_paths: Any = None,
+        **annealing: Any,
     ):
-        super().__init__(encodings, choices, schedule, t_start, t_end, beta, ema_init)
+        super().__init__(encodings, choices, **annealing)
         self.reg = check_unit_interval("reg", reg, closed_right=True)
         self.lam = float(lam)
         if not (math.isfinite(self.lam) and self.lam >= 0):
@@ -204,8 +202,6 @@ class MCTSSampler(AnnealedSampler):
                 eff = value.item(v)
 
     def sample(self, rng: np.random.Generator) -> int:
-        if self.explore:
-            return int(rng.integers(self.population_size))
         us = rng.random(self._max_branch).tolist()
         return self._descend(self.lam, self.temperature(), us)
 
@@ -235,10 +231,7 @@ class MCTSSampler(AnnealedSampler):
         had = self.has[path]
         if self.reg > 0.0:
             self._communicate(path, r)
-        new = self.beta * old + (1.0 - self.beta) * r
-        if self.ema_init == "first":
-            new = np.where(had, new, r)
-        self.value[path] = new
+        self.value[path] = ema(old, r, self.beta, had)
         self.has[path] = True
         self.visits[path] += 1
 

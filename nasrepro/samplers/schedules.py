@@ -11,9 +11,11 @@ Pooling uses linear annealing 0.02 -> 0.0025; NAS-Bench-Macro "T linearly anneal
 end value is not printed in either seed. ``PAPER_SCHEDULES["nas-bench-macro"]`` assumes the Pooling end
 value 0.0025 (flagged as an assumption). Temperatures apply to rewards that are accuracies in [0, 1].
 
-``AnnealedSampler`` holds what the Boltzmann, Independent and MCTS samplers share: the schedule, the
-explore switch (``set_explore(True)``: ``sample`` draws uniformly while ``update`` keeps recording
-statistics), and helpers to put numpy state into ``torch.load(weights_only=True)``-safe dicts.
+``AnnealedSampler`` holds what the Boltzmann, Independent and MCTS samplers share, with the one
+default of each option: the schedule, Eq. 4's smoothing ``beta`` (``ema`` is the one implementation of
+that update), and helpers to put numpy state into ``torch.load(weights_only=True)``-safe dicts. The
+uniform "MCTS warm-up" is not a sampler mode: the trainer's ``explore`` phase draws uniformly and still
+feeds the rewards to ``update`` (``nasrepro.samplers.phases``).
 """
 
 from __future__ import annotations
@@ -99,8 +101,22 @@ def check_unit_interval(name: str, value: float, *, closed_right: bool = False) 
 EMA_INITS = ("first", "zero")
 
 
+def ema(old, reward: float, beta: float, seeded):
+    """Eq. 4, ``C <- beta C + (1 - beta) r``, elementwise; where ``seeded`` is False (no reward yet,
+    ``ema_init="first"``) the estimate takes ``r``. ``old`` and ``seeded`` are scalars or arrays."""
+    new = beta * old + (1.0 - beta) * reward
+    if np.ndim(new) == 0:
+        return new if seeded else reward
+    return np.where(seeded, new, reward)
+
+
 class AnnealedSampler(Sampler):
-    """Base for samplers with a temperature schedule and a uniform explore phase."""
+    """Base for samplers whose probabilities anneal with a temperature schedule (Eq. 2, App. B.1).
+
+    Its constructor holds the defaults of the annealing options; the paper settings cite their
+    values in ``config/config.yaml``."""
+
+    guides_selection = True  # every subclass overrides probabilities with its learned estimate
 
     def __init__(
         self,
@@ -116,7 +132,6 @@ class AnnealedSampler(Sampler):
         if self.encodings.ndim != 2 or self.population_size == 0:
             raise SamplerConfigError("encodings must be a non-empty [N, D] integer array")
         self.schedule = make_schedule(schedule, t_start, t_end)
-        self.explore = False
         # Eq. 4 smoothing, shared by every annealed sampler
         self.beta = check_unit_interval("beta", beta)
         if ema_init not in EMA_INITS:
@@ -126,17 +141,12 @@ class AnnealedSampler(Sampler):
     def temperature(self) -> float:
         return self.schedule(self.progress)
 
-    def set_explore(self, flag: bool) -> None:
-        """While True, ``sample`` draws uniformly over the population; ``update`` still records rewards."""
-        self.explore = bool(flag)
-
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
         state.update(
             {
                 "sampler": self.name,
                 "population": self.population_size,
-                "explore": bool(self.explore),
                 "schedule": self.schedule.name,
                 "t_start": self.schedule.t_start,
                 "t_end": self.schedule.t_end,
@@ -152,17 +162,8 @@ class AnnealedSampler(Sampler):
                 f"state holds {state.get('population')} architectures, this sampler {self.population_size}"
             )
         super().load_state_dict(state)
-        self.explore = bool(state.get("explore", False))
         if "schedule" in state:
             self.schedule = make_schedule(str(state["schedule"]), float(state["t_start"]), float(state["t_end"]))
-
-
-def ema_step(old: np.ndarray, has: np.ndarray, reward: float, beta: float, ema_init: str) -> np.ndarray:
-    """Eq. 4, ``C <- beta C + (1 - beta) r``; with ``ema_init="first"`` an empty estimate takes ``r``."""
-    new = beta * old + (1.0 - beta) * reward
-    if ema_init == "first":
-        new = np.where(has, new, reward)
-    return new
 
 
 _BLOCK = 256
@@ -204,5 +205,6 @@ __all__ = [
     "SCHEDULES",
     "SamplerConfigError",
     "TemperatureSchedule",
+    "ema",
     "make_schedule",
 ]

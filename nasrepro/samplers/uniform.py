@@ -9,6 +9,8 @@ from nasrepro.samplers.base import Sampler
 
 class UniformSampler(Sampler):
     name = "uniform"
+    phase_plan = "uniform"  # the trainer draws uniformly; this class is never asked
+    uses_reward = False
 
     def sample(self, rng: np.random.Generator) -> int:
         return int(rng.integers(self.population_size))

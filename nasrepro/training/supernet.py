@@ -32,37 +32,12 @@ from nasrepro.data.loader import BatchCycler, DeviceLoader
 from nasrepro.errors import ConfigError, TrainingDiverged
 from nasrepro.io import load_checkpoint, save_checkpoint
 from nasrepro.samplers.base import Sampler
+from nasrepro.samplers.phases import PHASE_MODES, Phase, phase_bounds  # noqa: F401  (re-exported)
 from nasrepro.training import distributed as ddp
 from nasrepro.spaces.base import Arch
 from nasrepro.training.optim import OptimConfig, make_optimizer
 from nasrepro.training.reward import Reward
 from nasrepro.training.runtime import Runtime, batch_statistics
-
-PHASE_MODES = ("uniform", "explore", "sample")
-
-
-@dataclass(frozen=True)
-class Phase:
-    mode: str
-    fraction: float
-
-    def __post_init__(self) -> None:
-        if self.mode not in PHASE_MODES:
-            raise ConfigError(f"phase mode {self.mode!r} unknown; use one of {PHASE_MODES}")
-
-
-def phase_bounds(phases: Sequence[Phase], total_steps: int) -> list[tuple[Phase, int, int]]:
-    """[start, end) iteration of each phase; fractions are normalised and the last phase ends at total."""
-    total_frac = sum(p.fraction for p in phases)
-    if total_frac <= 0:
-        raise ConfigError("phase fractions must sum to a positive number")
-    bounds, start, acc = [], 0, 0.0
-    for i, p in enumerate(phases):
-        acc += p.fraction / total_frac
-        end = total_steps if i == len(phases) - 1 else int(round(acc * total_steps))
-        bounds.append((p, start, end))
-        start = end
-    return bounds
 
 
 @dataclass

@@ -51,6 +51,9 @@ from nasrepro.errors import ConfigError
 from nasrepro.trees.tree import Tree
 
 KINDS = ("default", "learned", "accuracy", "random", "onehot", "vector")
+# Kinds built from the outputs / accuracies of the uniform warm-up supernet (paper Algorithm 1): a
+# method with such a tree needs the warm-up job and is charged for its time.
+FROM_WARMUP = frozenset({"learned", "accuracy"})
 LINKAGES = ("single", "complete", "average", "ward")
 OUTPUT_DISTANCES = ("l2", "kl", "ce")
 ENCODING_DISTANCES = ("l2", "hamming")

@@ -1,0 +1,125 @@
+"""Where every job's outputs, logs and benchmark files live: the one definition of the run layout.
+
+The workflow names its rule outputs with these functions (called with wildcard strings such as
+``"{space}"`` they give the rule patterns), and reporting reads runs back with ``parse_benchmark``, so
+no second copy of the layout exists anywhere::
+
+    results/<preset>/config.json
+    results/<preset>/<setting>/standalone/pack<p>_s<seed>.json
+    results/<preset>/<setting>/warmup/s<seed>/{outputs.npz, outputs_hv.npz, snapshots/, history.csv}
+    results/<preset>/<setting>/search/<method>/s<seed>/{summary.json, arch_eval.csv, history.csv, ...}
+    results/<preset>/<setting>/retrain/<method>_s<seed>.json
+    logs/<preset>/...        one log per job, same relative path, ``.log``
+    benchmarks/<preset>/...  Snakemake ``benchmark:`` files of the expensive jobs, ``.tsv``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+SEARCH_FILES = ("summary.json", "arch_eval.csv", "history.csv", "density_trace.csv")
+WARMUP_FILES = ("outputs.npz", "outputs_hv.npz", "history.csv")
+
+
+class BenchmarkRun(NamedTuple):
+    """What a benchmark file times: ``kind`` (standalone, warmup, search, retrain), setting, method
+    (None for warm-ups and stand-alone packs) and seed."""
+
+    kind: str
+    setting: str
+    method: str | None
+    seed: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    results_dir: str
+    preset: str
+
+    @classmethod
+    def of(cls, cfg: dict) -> "Layout":
+        return cls(cfg["results_dir"], cfg["preset"])
+
+    # ------------------------------------------------------------------ roots
+    @property
+    def results(self) -> str:
+        return f"{self.results_dir}/{self.preset}"
+
+    @property
+    def logs(self) -> str:
+        return f"logs/{self.preset}"
+
+    @property
+    def benchmarks(self) -> str:
+        return f"benchmarks/{self.preset}"
+
+    @property
+    def config_json(self) -> str:
+        return f"{self.results}/config.json"
+
+    # ------------------------------------------------------------------ job outputs (relative stems)
+    @staticmethod
+    def _standalone(setting, pack, seed) -> str:
+        return f"{setting}/standalone/pack{pack}_s{seed}"
+
+    @staticmethod
+    def _warmup(setting, seed) -> str:
+        return f"{setting}/warmup/s{seed}"
+
+    @staticmethod
+    def _search(setting, method, seed) -> str:
+        return f"{setting}/search/{method}_s{seed}"
+
+    @staticmethod
+    def _retrain(setting, method, seed) -> str:
+        return f"{setting}/retrain/{method}_s{seed}"
+
+    def standalone(self, setting, pack, seed) -> str:
+        return f"{self.results}/{self._standalone(setting, pack, seed)}.json"
+
+    def warmup(self, setting, seed, name: str = "outputs.npz") -> str:
+        return f"{self.results}/{self._warmup(setting, seed)}/{name}"
+
+    def search(self, setting, method, seed, name: str = "summary.json") -> str:
+        return f"{self.results}/{setting}/search/{method}/s{seed}/{name}"
+
+    def retrain(self, setting, method, seed) -> str:
+        return f"{self.results}/{self._retrain(setting, method, seed)}.json"
+
+    def target(self, kind: str, name: str, ext: str) -> str:
+        """A table (``tables/<name>.csv``) or figure (``figures/<name>.<ext>``)."""
+        return f"{'tables' if kind == 'table' else 'figures'}/{name}.{ext}"
+
+    # ------------------------------------------------------------------ logs and benchmark files
+    def log(self, job: str, *parts) -> str:
+        return f"{self.logs}/{self._stem(job, *parts)}.log"
+
+    def benchmark(self, job: str, *parts) -> str:
+        return f"{self.benchmarks}/{self._stem(job, *parts)}.tsv"
+
+    def _stem(self, job: str, *parts) -> str:
+        stems = {"standalone": self._standalone, "warmup": self._warmup, "search": self._search,
+                 "retrain": self._retrain}
+        if job in stems:
+            return stems[job](*parts)
+        if job in ("table", "figure"):
+            return f"{job}s/{parts[0]}"
+        return job  # one-off jobs (resolved_config)
+
+
+def parse_benchmark(path: str | Path) -> BenchmarkRun | None:
+    """Inverse of ``Layout.benchmark`` for the job kinds that are timed; None for any other file."""
+    p = Path(path)
+    if p.suffix != ".tsv":
+        return None
+    kind, setting, stem = p.parent.name, p.parent.parent.name, p.stem
+    method, sep, seed = stem.rpartition("_s")
+    if kind == "warmup" and stem.startswith("s") and stem[1:].isdigit():
+        return BenchmarkRun("warmup", setting, None, int(stem[1:]))
+    if kind in ("search", "retrain") and sep and method and seed.isdigit():
+        return BenchmarkRun(kind, setting, method, int(seed))
+    if kind == "standalone" and sep and method.startswith("pack") and seed.isdigit():
+        return BenchmarkRun(kind, setting, None, int(seed))
+    return None

@@ -1,0 +1,115 @@
+"""Config -> method: the sampler, tree, phases, reward and warm-up need of a configured method.
+
+One module translates a ``methods:`` entry of the config for everything that needs it: the workflow
+(which jobs a method needs), the search job (what to build), reporting (what to charge a method for)
+and config resolution (whether its options exist). Nothing here knows a sampler by name: the sampler
+class declares its phase plan and options (``nasrepro.samplers.base``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from nasrepro.errors import ConfigError
+from nasrepro.samplers import Sampler, accepted_options, make_sampler, sampler_class
+from nasrepro.samplers.phases import Phase
+from nasrepro.trees.build import FROM_WARMUP
+
+
+def needs_warmup(method: Mapping) -> bool:
+    """Whether the method's tree is built from the warm-up supernet (so it runs, and pays for, the warm-up)."""
+    return method.get("tree") in FROM_WARMUP
+
+
+def sampler_options(method: Mapping, scfg: Mapping) -> dict[str, Any]:
+    """The options the method's sampler is built with: the setting's ``sampler`` section where the
+    sampler has the option, then the method's own ``sampler_options``. Class defaults fill the rest."""
+    accepted = accepted_options(sampler_class(method["sampler"]))
+    options = {k: v for k, v in scfg.get("sampler", {}).items() if k in accepted}
+    options.update(method.get("sampler_options", {}))
+    return options
+
+
+def effective_sampler_options(method: Mapping, scfg: Mapping) -> dict[str, Any]:
+    """Every option of the method's sampler with the value the run uses (``summary.json`` records it)."""
+    defaults = {k: v for k, v in accepted_options(sampler_class(method["sampler"])).items()
+                if v is not inspect.Parameter.empty}
+    return {**defaults, **sampler_options(method, scfg)}
+
+
+def tree_options(method: Mapping, scfg: Mapping) -> dict[str, Any]:
+    return {**scfg.get("tree", {}), **method.get("tree_options", {})} if method.get("tree") else {}
+
+
+def phases(method: Mapping, scfg: Mapping) -> list[Phase]:
+    return sampler_class(method["sampler"]).phases(scfg.get("search", {}))
+
+
+def reward_options(method: Mapping, scfg: Mapping) -> dict[str, Any]:
+    return {**scfg.get("reward", {}), **method.get("reward", {})}
+
+
+def check_methods(methods: Mapping[str, Mapping], sections: Mapping[str, Mapping], preset: str) -> None:
+    """Config resolution: every method's sampler exists and keeps its contract, and every option key
+    is one its sampler takes, so a typo stops the workflow before any job runs."""
+    accepted_anywhere: set[str] = set()
+    for name, method in methods.items():
+        cls = sampler_class(method["sampler"])
+        accepted = accepted_options(cls)
+        accepted_anywhere |= set(accepted)
+        for key in method.get("sampler_options", {}):
+            if key not in accepted:
+                raise ConfigError(f"config error at methods.{name}.sampler_options.{key}: sampler "
+                                  f"{method['sampler']!r} has no option {key!r}; its options: {', '.join(sorted(accepted))}")
+    for section, scfg in sections.items():
+        for key in scfg.get("sampler", {}):
+            if key not in accepted_anywhere:
+                raise ConfigError(f"config error at presets.{preset}.{section}.sampler.{key}: no configured method's "
+                                  f"sampler has option {key!r}; known: {', '.join(sorted(accepted_anywhere))}")
+
+
+def build_tree_for(method: Mapping, scfg: Mapping, space, archs, seed: int, warmup_outputs: str | Path | None):
+    """The method's search tree over ``archs`` (None for tree-less samplers) and its build info."""
+    kind = method.get("tree")
+    if kind is None:
+        return None, {}
+    from nasrepro.trees.build import build_tree
+
+    topt = tree_options(method, scfg)
+    encodings = space.vector_encodings(archs) if kind == "vector" else space.encodings(archs)
+    kwargs = {"encodings": encodings, "tree_paths": space.tree_paths(archs), "seed": seed,
+              "choices": space.choices_per_decision()}
+    if kind in FROM_WARMUP:
+        if warmup_outputs is None:
+            raise ConfigError(f"tree {kind!r} needs the warm-up supernet outputs (rule warmup)")
+        if topt.get("batch", "random") == "high_variance":
+            warmup_outputs = Path(warmup_outputs).with_name("outputs_hv.npz")
+        elif "warmup_snapshot" in topt:
+            warmup_outputs = Path(warmup_outputs).parent / "snapshots" / f"outputs_{topt['warmup_snapshot']}.npz"
+            if not warmup_outputs.exists():
+                raise ConfigError(f"tree_options.warmup_snapshot needs warmup.snapshots in the {space.name} preset "
+                                  f"section ({warmup_outputs} is missing)")
+        data = np.load(warmup_outputs)
+        # A smaller val_batch than the warm-up's (Table 10: 512 of 1024) takes the first images of it.
+        outputs = data["outputs"][:, : topt.get("val_batch", data["outputs"].shape[1])]
+        kwargs.update(outputs=outputs, accuracies=data["val_acc"])
+    kwargs.update(distance=topt.get("distance", "kl"), linkage=topt.get("linkage", "average"),
+                  layer_weighting=topt.get("layer_weighting", False))
+    tree, info = build_tree(kind, **kwargs)
+    if kwargs.get("outputs") is not None:
+        info["val_batch_used"] = int(kwargs["outputs"].shape[1])
+    if "condensed" in info and info["condensed"].size and info["condensed"].max() > 0:
+        # Table 10 compares batches by the variance, over seeds, of this normalised mean distance.
+        info["distance_mean"] = float(info["condensed"].mean() / info["condensed"].max())
+    return tree, info
+
+
+def make_sampler_for(method: Mapping, scfg: Mapping, space, archs, tree) -> Sampler:
+    options = sampler_options(method, scfg)
+    if tree is not None:
+        options["tree"] = tree
+    return make_sampler(method["sampler"], space.encodings(archs), space.choices_per_decision(), **options)
