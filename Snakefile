@@ -14,14 +14,11 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/supernet.smk"
-include: "workflow/rules/pooling.smk"
-include: "workflow/rules/nb_macro.smk"
-include: "workflow/rules/nb201.smk"
-include: "workflow/rules/chapter5.smk"
 include: "workflow/rules/imagenet.smk"
+include: "workflow/rules/reports.smk"
 
 
 rule all:
     input:
-        ALL_TARGETS,
+        catalogue.targets(CFG),
     default_target: True

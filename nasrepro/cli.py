@@ -43,19 +43,19 @@ def _emit(text: str, out: str | None) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> None:
     if args.imagenet:
-        from nasrepro.bench_imagenet import run_imagenet_bench
+        from nasrepro.tools.bench_imagenet import run_imagenet_bench
 
         result = run_imagenet_bench(args.device, log=_log)
         _emit(json.dumps(result, indent=2), args.out)
         return
-    from nasrepro.bench import format_bench, run_bench
+    from nasrepro.tools.bench import format_bench, run_bench
 
     result = run_bench(args.device, tuple(args.spaces), quick=args.quick, threads=args.threads)
     _emit(json.dumps(result, indent=2) if args.json else format_bench(result), args.out)
 
 
 def cmd_check_device(args: argparse.Namespace) -> None:
-    from nasrepro.device_check import run_checks
+    from nasrepro.tools.device_check import run_checks
 
     result = run_checks(args.device, args.only, quick=args.quick, log=_log)
     _emit(json.dumps(result, indent=2), args.out)
@@ -64,7 +64,7 @@ def cmd_check_device(args: argparse.Namespace) -> None:
 
 
 def cmd_arch(args: argparse.Namespace) -> None:
-    from nasrepro.describe import describe_arch
+    from nasrepro.tools.describe import describe_arch
 
     info = describe_arch(args.space, args.arch)
     if args.json:
@@ -77,7 +77,7 @@ def cmd_arch(args: argparse.Namespace) -> None:
 def cmd_resolve_config(args: argparse.Namespace) -> None:
     from nasrepro.io import write_json
 
-    cfg = json.loads(args.resolved) if args.resolved else _load_cfg(args)
+    cfg = _load_cfg(args)
     if args.out:
         write_json(args.out, cfg)
     else:
@@ -110,27 +110,24 @@ def cmd_search(args: argparse.Namespace) -> None:
 
 
 def cmd_table(args: argparse.Namespace) -> None:
+    from nasrepro import catalogue
     from nasrepro.io import write_csv
-    from nasrepro.reporting.builders import TABLES
 
-    if args.name not in TABLES:
-        raise NasreproError(f"unknown table {args.name!r}; known: {', '.join(sorted(TABLES))}")
-    frame = TABLES[args.name](_load_cfg(args), [Path(p) for p in args.inputs])
+    frame = catalogue.get(args.name, "table").builder(_load_cfg(args), [Path(p) for p in args.inputs])
     write_csv(args.out, frame)
     print(frame.to_string(index=False, max_colwidth=28))
 
 
 def cmd_figure(args: argparse.Namespace) -> None:
-    from nasrepro.reporting.figure_builders import FIGURES
+    from nasrepro import catalogue
 
-    if args.name not in FIGURES:
-        raise NasreproError(f"unknown figure {args.name!r}; known: {', '.join(sorted(FIGURES))}")
+    build = catalogue.get(args.name, "figure").builder
     pdf = Path(args.pdf)
-    FIGURES[args.name](_load_cfg(args), [Path(p) for p in args.inputs], pdf, Path(args.png or pdf.with_suffix(".png")))
+    build(_load_cfg(args), [Path(p) for p in args.inputs], pdf, Path(args.png or pdf.with_suffix(".png")))
 
 
 def cmd_verify(args: argparse.Namespace) -> None:
-    from nasrepro.verify import verify_nb_macro
+    from nasrepro.tools.verify import verify_nb_macro
 
     result = verify_nb_macro(workers=args.workers)
     print(json.dumps({k: v for k, v in result.items() if not isinstance(v, list) or len(v) < 20}, indent=2))
@@ -179,7 +176,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = with_cfg(sub.add_parser("resolve-config", help="validate the config and print/write the chosen preset"))
     sp.add_argument("--out")
-    sp.add_argument("--resolved", help=argparse.SUPPRESS)  # the workflow's already-resolved config, as JSON
     sp.set_defaults(func=cmd_resolve_config)
 
     sp = with_cfg(sub.add_parser("train-standalone",

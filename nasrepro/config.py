@@ -16,36 +16,45 @@ import yaml
 
 from nasrepro.errors import ConfigError
 
-REPO_SCHEMA = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = "config.schema.yaml"  # ships inside the package (workflow/schemas/ links to it)
 
 
 def load_schema() -> dict:
-    if REPO_SCHEMA.exists():
-        return yaml.safe_load(REPO_SCHEMA.read_text())
-    return yaml.safe_load(resources.files("nasrepro").joinpath("config.schema.yaml").read_text())
+    return yaml.safe_load(resources.files("nasrepro").joinpath(SCHEMA).read_text())
 
 
-def _key_path(error: jsonschema.ValidationError) -> str:
+def _key_path(error) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "<top level>"
 
 
 def validate(cfg: dict) -> None:
+    """Raise one ``ConfigError`` naming the key path and what is wrong (not the whole schema)."""
     import jsonschema  # only validation needs it: jobs get the already-validated config
 
     validator = jsonschema.Draft202012Validator(load_schema())
-    errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(list(e.absolute_path)), str(e.absolute_path)))
+    # An invalid value inside a job's optimiser section also leaves its keys "unevaluated": report the
+    # value first, and unknown keys only when nothing else is wrong.
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: (e.validator == "unevaluatedProperties",
+                                                               len(list(e.absolute_path)), str(e.absolute_path)))
     if not errors:
         return
     err = errors[0]
-    if err.validator == "additionalProperties":
+    # A failed allOf/oneOf wraps the real complaint; report the deepest one.
+    while err.context:
+        err = max(err.context, key=lambda e: len(list(e.absolute_path)))
+    if err.validator in ("additionalProperties", "unevaluatedProperties"):
         known = sorted(err.schema.get("properties", {}))
+        for sub in err.schema.get("allOf", []):
+            ref = sub.get("$ref", "").rsplit("/", 1)[-1]
+            known += sorted(load_schema()["$defs"].get(ref, {}).get("properties", {}))
         extra = sorted(set(err.instance) - set(known))
         where = _key_path(err)
         raise ConfigError(
-            f"config error: unknown key {extra[0]!r} at {where}"
-            + (f" (known keys: {', '.join(known)})" if known else "")
+            f"config error: unknown key {extra[0] if extra else '?'!r} at {where}"
+            + (f" (known keys: {', '.join(sorted(set(known)))})" if known else "")
         )
-    raise ConfigError(f"config error at {_key_path(err)}: {err.message}")
+    message = err.message if len(err.message) < 200 else err.message[:200] + " …"
+    raise ConfigError(f"config error at {_key_path(err)}: {message}")
 
 
 def load(path: str | Path, overrides: dict[str, Any] | None = None) -> dict:
@@ -80,24 +89,45 @@ def training_fingerprint(job: str, scfg: dict, *parts: Any) -> str:
     return config_hash([job, keep, *parts])
 
 
+DEFAULTED = ("sampler", "tree")  # the sections a preset's ``defaults`` block fills in
+
+
+def with_defaults(preset: dict) -> dict:
+    """The preset with its ``defaults`` block merged under every setting's ``sampler`` and ``tree``
+    (the setting's own keys win), so a value shared by every setting is written and cited once."""
+    preset = dict(preset)
+    defaults = preset.pop("defaults", {})
+    for key, value in preset.items():
+        if isinstance(value, dict):
+            preset[key] = {**value, **{part: {**defaults.get(part, {}), **value.get(part, {})} for part in DEFAULTED}}
+    return preset
+
+
 def resolve(cfg: dict) -> dict:
     """The preset's section plus top-level paths, tagged with the preset name and a config hash."""
     validate(cfg)
     name = cfg["preset"]
     if name not in cfg["presets"]:
         raise ConfigError(f"config error at preset: {name!r} is not one of {sorted(cfg['presets'])}")
-    section = dict(cfg["presets"][name])
-    from nasrepro.spaces import SPACES
+    section = with_defaults(cfg["presets"][name])
+    from nasrepro.registry import is_plugin
+    from nasrepro.spaces import SPACES, space_class
 
     for key, value in section.items():
-        if isinstance(value, dict) and value.get("space", key) not in SPACES:
-            raise ConfigError(f"config error at presets.{name}.{key}.space: {value.get('space', key)!r} is not a "
-                              f"registered search space; known: {sorted(SPACES)}")
+        if not isinstance(value, dict):
+            continue
+        space = value.get("space", key)
+        if space not in SPACES and not is_plugin(space):
+            raise ConfigError(f"config error at presets.{name}.{key}.space: {space!r} is not a registered search "
+                              f"space; known: {sorted(SPACES)} (or a plug-in written 'package.module:Class')")
+        space_class(space)  # a plug-in that does not import stops here, before any job
     from nasrepro.methods import check_methods  # every method's sampler and option keys, before any job
 
     check_methods(cfg["methods"], {k: v for k, v in section.items() if isinstance(v, dict)}, name)
+    compare = _check_compare(cfg.get("compare", {}), cfg["methods"])
     out = {
         **section,
+        "compare": compare,
         "preset": name,
         "results_dir": cfg["results_dir"],
         "data_root": cfg["data_root"],
@@ -107,6 +137,52 @@ def resolve(cfg: dict) -> dict:
     }
     out["config_hash"] = config_hash(out)
     return out
+
+
+def _check_compare(compare: dict, methods: dict) -> dict:
+    """``compare``: target -> extra methods; both must exist, so a typo stops the workflow at once."""
+    from nasrepro import catalogue
+
+    for target, names in compare.items():
+        catalogue.get(target)
+        for m in names:
+            if m not in methods:
+                raise ConfigError(f"config error at compare.{target}: unknown method {m!r}; define it under methods:")
+    return {t: list(ms) for t, ms in compare.items() if ms}
+
+
+def resolve_workflow_config(cfg: dict) -> dict:
+    """The Snakefile's entry: ``resolve`` with its error as one line on the console (Snakemake would
+    otherwise print a traceback through the Snakefile)."""
+    import sys
+
+    try:
+        return resolve(cfg)
+    except ConfigError as exc:
+        print(f"nasrepro: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def check_data(resolved: dict, settings=None) -> None:
+    """Stop before any job runs when data the ``settings`` (default: all) need is missing, with one
+    line per dataset naming the config key to fix."""
+    import sys
+
+    from nasrepro.data.check import missing_data
+
+    problems = missing_data(resolved, settings)
+    if problems:
+        print("\n".join(f"nasrepro: {p}" for p in problems), file=sys.stderr)
+        raise SystemExit(1)
+
+
+def write_resolved(resolved: dict, out: str | Path, log: str | Path | None = None) -> None:
+    """The workflow's ``resolved_config`` job: the resolved config as strict JSON, for every job."""
+    from nasrepro.io import write_json, write_text
+
+    write_json(out, resolved)
+    if log is not None:
+        write_text(log, f"resolved config of preset {resolved['preset']} (hash {resolved['config_hash']}) -> {out}\n")
 
 
 def space_config(resolved: dict, space: str) -> dict:

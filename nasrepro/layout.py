@@ -123,3 +123,22 @@ def parse_benchmark(path: str | Path) -> BenchmarkRun | None:
     if kind == "standalone" and sep and method.startswith("pack") and seed.isdigit():
         return BenchmarkRun(kind, setting, None, int(seed))
     return None
+
+
+def output_kind(path: str | Path) -> str | None:
+    """The job kind whose results directory holds ``path`` (standalone, warmup, search, retrain)."""
+    parts = Path(path).parts
+    for kind in ("search", "warmup"):  # their files sit one or two levels below the kind
+        if kind in parts[-4:-1]:
+            return kind
+    kind = Path(path).parent.name
+    return kind if kind in ("standalone", "retrain") else None
+
+
+def search_run_of(path: str | Path) -> tuple[str, str, int]:
+    """(setting, method, seed) of a file of a search run's directory (inverse of ``Layout.search``)."""
+    p = Path(path)
+    seed_dir, method_dir, search_dir, setting_dir = p.parent, p.parent.parent, p.parent.parent.parent, p.parents[3]
+    if search_dir.name != "search" or not seed_dir.name.startswith("s") or not seed_dir.name[1:].isdigit():
+        raise ValueError(f"{path} is not a file of a search run (<setting>/search/<method>/s<seed>/<file>)")
+    return setting_dir.name, method_dir.name, int(seed_dir.name[1:])

@@ -38,7 +38,7 @@ def test_unknown_preset_and_method(raw):
 
 
 def test_paper_preset_carries_the_papers_values(raw):
-    pool = raw["presets"]["paper"]["pooling"]
+    pool = config.resolve({**raw, "preset": "paper"})["pooling"]  # with the preset's defaults block merged
     assert (pool["warmup"]["epochs"], pool["warmup"]["batch_size"], pool["warmup"]["lr"]) == (300, 512, 0.1)
     assert (pool["search"]["epochs"], pool["search"]["batch_size"], pool["search"]["lr"]) == (400, 256, 0.05)
     assert pool["search"]["phases"] == [0.0, 0.25, 0.35]  # the 40% uniform share is the warm-up run
@@ -64,3 +64,19 @@ def test_settings_sections_name_a_registered_space(raw):
     del bad["presets"]["demo"]["pooling-ch5"]
     with pytest.raises(ConfigError, match="pooling-x"):
         config.resolve({**bad, "preset": "demo"})
+
+
+def test_a_defaults_block_fills_every_setting_and_a_setting_overrides_it(raw):
+    cfg = copy.deepcopy(raw)
+    demo = cfg["presets"]["demo"]
+    demo["defaults"] = {"sampler": {"beta": 0.9, "lam": 0.25}, "tree": {"linkage": "complete"}}
+    demo["nb-macro"]["sampler"] = {"t_start": 0.01, "lam": 1.0}
+    del demo["pooling"]["tree"]
+    resolved = config.resolve(cfg)
+    assert {k: resolved["pooling"]["sampler"][k] for k in ("beta", "lam")} == {"beta": 0.9, "lam": 0.25}
+    assert resolved["pooling"]["tree"] == {"linkage": "complete"}
+    assert resolved["nb-macro"]["sampler"] == {"beta": 0.9, "lam": 1.0, "t_start": 0.01}
+    assert "defaults" not in resolved and "defaults" in cfg["presets"]["demo"]  # the raw config is not changed
+    cfg["presets"]["demo"]["defaults"]["sampler"]["beta"] = 1.0
+    with pytest.raises(ConfigError, match=r"presets\.demo\.defaults\.sampler\.beta"):
+        config.resolve(cfg)

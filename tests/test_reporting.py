@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from nasrepro.reporting import published
-from nasrepro.reporting.builders import TABLES
+from nasrepro import catalogue
 from nasrepro.reporting.tables import method_rows, with_published
 
 
@@ -41,7 +41,7 @@ def test_table1_keeps_reference_rows_and_marks_unimplemented_methods(tmp_path):
         paths.append(d / "summary.json")
     cfg = {"preset": "demo", "config_hash": "abc", "methods": {"uniform": {}, "mcts": {}},
            "pooling": {"ground_truth": "published"}}
-    frame = TABLES["table1"](cfg, paths)
+    frame = catalogue.get("table1").builder(cfg, paths)
     assert list(frame["method"]) == ["default", "uniform", "mcts", "mixtures", "best"]
     row = frame.set_index("method").loc["mixtures"]
     assert row["arch"] == "not implemented" and row["published_avg_acc"] == 91.36
@@ -78,7 +78,7 @@ def test_table4_rows_from_retrained_networks_and_quoted_rows(tmp_path):
         (bench / sub).mkdir(parents=True, exist_ok=True)
         (bench / sub / name).write_text(f"s\th:m:s\n{seconds}\t0\n")
     inputs = [sec / "retrain" / "mcts-learned_s0.json", *sorted(bench.glob("*/*.tsv"))]
-    frame = TABLES["table4"](cfg, inputs)
+    frame = catalogue.get("table4").builder(cfg, inputs)
     ours = frame[frame["method"] == "mcts-learned"].iloc[0]
     assert ours["best_acc"] == 71.5 and ours["published_best_acc"] == 76.7
     assert ours["gpu_days"] == pytest.approx((3600 + 7200 + 1800) / 86400)  # the learned tree pays its warm-up
@@ -107,7 +107,7 @@ def test_thesis_fig5_5_orders_by_ground_truth_and_draws_every_temperature(tmp_pa
     seen = {}
     monkeypatch.setattr(figures, "standardised_profile", lambda cfg, series, order, *a: seen.update(s=series, o=order))
     cfg = {"pooling-ch5": {"sampler": {"tau": 5.0}}}
-    figure_builders.FIGURES["thesis_fig5_5"](cfg, inputs, tmp_path / "f.pdf", tmp_path / "f.png")
+    catalogue.get("thesis_fig5_5").builder(cfg, inputs, tmp_path / "f.pdf", tmp_path / "f.png")
     assert list(seen["o"]) == [0, 2, 1]  # ascending stand-alone accuracy
     assert list(seen["s"]) == ["stand-alone (ground truth)", "supernet, Uniform", "supernet, tau = 25",
                                "supernet, Debiased (ours), tau = 5"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Callable
 
@@ -12,6 +11,8 @@ import pandas as pd
 from nasrepro.benchmarks import load_ground_truth
 from nasrepro.benchmarks.trained import ground_truth_for, load_standalone_records
 from nasrepro.config import space_of
+from nasrepro.layout import output_kind, parse_benchmark
+from nasrepro.methods import needs_warmup
 from nasrepro.reporting import published
 from nasrepro.reporting.tables import ground_truth_table, load_summaries, method_rows, read_benchmark_seconds, \
     reference_row, tag, with_published
@@ -20,14 +21,17 @@ from nasrepro.spaces import get_space
 
 def _seconds_by_run(bench_files: list[Path], kind: str = "search"
                     ) -> tuple[dict[tuple[str, int], float], dict[int, float]]:
-    """Seconds per run of ``kind`` (``search/<method>_s<seed>.tsv``, or ``retrain/...``) and per warm-up
-    (``warmup/s<seed>.tsv``)."""
+    """Seconds per run of ``kind`` (search or retrain), keyed (method, seed), and per warm-up, keyed by
+    seed, from the benchmark files (``layout.parse_benchmark`` reads what each one times)."""
     search, warm = {}, {}
-    for p in map(Path, bench_files):
-        if p.parent.name == "warmup" and (m := re.fullmatch(r"s(\d+)\.tsv", p.name)):
-            warm[int(m.group(1))] = read_benchmark_seconds([p])
-        elif p.parent.name == kind and (m := re.fullmatch(r"(.+)_s(\d+)\.tsv", p.name)):
-            search[(m.group(1), int(m.group(2)))] = read_benchmark_seconds([p])
+    for p in bench_files:
+        run = parse_benchmark(p)
+        if run is None:
+            continue
+        if run.kind == "warmup":
+            warm[run.seed] = read_benchmark_seconds([p])
+        elif run.kind == kind:
+            search[(run.method, run.seed)] = read_benchmark_seconds([p])
     return search, warm
 
 
@@ -72,7 +76,7 @@ def method_table(space_name: str | None, pub: dict, default_arch: str | None = N
         for s in summaries:
             key = (s["method"], int(s["seed"]))
             if key in search:
-                uses_warmup = cfg["methods"][s["method"]].get("tree") in ("learned", "accuracy")
+                uses_warmup = needs_warmup(cfg["methods"][s["method"]])
                 # A method that needs the warm-up supernet is charged for it: it is part of its search cost.
                 seconds[key] = search[key] + (warm.get(key[1], 0.0) if uses_warmup else 0.0)
         rows = method_rows(summaries, seconds)
@@ -81,7 +85,7 @@ def method_table(space_name: str | None, pub: dict, default_arch: str | None = N
         rows["label"] = [(labels or {}).get(m, lab) for m, lab in zip(rows["method"], rows["label"])]
         head, tail = [], []
         if reference_rows:
-            trained = [p for p in inputs if Path(p).parent.name == "standalone"]
+            trained = [p for p in inputs if output_kind(p) == "standalone"]
             space, gt = get_space(space_of(cfg, space_name)), ground_truth_for(cfg, space_name, trained)
             head = [reference_row("default", "Default Arch.", space.parse(default_arch), space, gt)] if default_arch else []
             tail = [reference_row("best", "Best", gt.best(), space, gt)]
@@ -193,7 +197,7 @@ def table4(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
     """Paper Table 4: per budget, the networks our samplers found, retrained from scratch (``retrain``
     records): best top-1 over seeds, MACs and params of that network, and GPU-days of warm-up (learned
     tree only) + search + retraining from the ``benchmark:`` files; quoted rows carry printed values only."""
-    retrained = load_standalone_records([p for p in inputs if Path(p).parent.name == "retrain" and Path(p).suffix == ".json"])
+    retrained = load_standalone_records([p for p in inputs if output_kind(p) == "retrain" and Path(p).suffix == ".json"])
     bench = [p for p in map(Path, inputs) if p.suffix == ".tsv"]
     rows = []
     for section in TABLE4_SECTIONS:
@@ -205,7 +209,7 @@ def table4(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
                              "arch": f"skipped: preset {cfg['preset']!r} has no {section} section "
                                      "(the paper preset runs both budgets)"})
             continue
-        files = [p for p in bench if p.parent.parent.name == section]
+        files = [p for p in bench if (run := parse_benchmark(p)) is not None and run.setting == section]
         search, warm = _seconds_by_run(files)
         retrain, _ = _seconds_by_run(files, kind="retrain")
         mine = retrained[retrained["space"] == section] if len(retrained) else retrained
@@ -214,7 +218,7 @@ def table4(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
             seconds = []
             for seed in map(int, grp["search_seed"]):
                 s = search.get((method, seed), 0.0) + retrain.get((method, seed), 0.0)
-                if cfg["methods"][method].get("tree") in ("learned", "accuracy"):
+                if needs_warmup(cfg["methods"][method]):
                     s += warm.get(seed, 0.0)
                 seconds.append(s)
             rows.append({"space": section, "method": method, "label": best["label"], "arch": best["arch"],
@@ -222,55 +226,3 @@ def table4(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
                          "macs_m": float(best["macs_m"]), "params_m": float(best["params_m"]),
                          "gpu_days": float(np.mean(seconds)) / 86400.0, "runs": len(grp)})
     return tag(with_published(pd.DataFrame(rows), published.PAPER_TABLE4), cfg)
-
-
-TABLES: dict[str, Callable[[dict, list[Path]], pd.DataFrame]] = {
-    "thesis_table2_1": thesis_table2_1,
-    "pooling_uniform_tau": pooling_uniform_tau,
-    "table1": method_table("pooling", published.PAPER_TABLE1, "[4,3,3]",
-                           not_implemented={"mixtures": "Mixtures (Roshtkhari et al., 2023)"}),
-    "table2": method_table("pooling", published.PAPER_TABLE2, reference_rows=False),
-    "table7": method_table("pooling", published.PAPER_TABLE7, reference_rows=False, labels={"mcts-learned": "KL"}),
-    "table8": method_table(None, published.PAPER_TABLE8, reference_rows=False, labels={"mcts-learned": "lambda 0.5"}),
-    "table9": method_table("pooling", published.PAPER_TABLE9, reference_rows=False, labels={"mcts-learned": "Average"}),
-    "table10": method_table(None, published.PAPER_TABLE10, reference_rows=False,
-                            labels={"mcts-learned": "Random Batch (1024)"}),
-    "table11": method_table(None, published.PAPER_TABLE11, reference_rows=False, labels={"mcts-learned": "Linear"}),
-    "table3": method_table("nb-macro", published.PAPER_TABLE3),
-    "table6": with_reward_columns(method_table(
-        "nb-macro", published.PAPER_TABLE6, reference_rows=False,
-        labels={"mcts-reg": "Default Tree + Reg", "mcts-learned": "Learned Tree (ours)"})),
-    "nb_macro_ground_truth_check": ground_truth_check("nb-macro"),
-    "nb201_ground_truth_check": ground_truth_check("nb201"),
-    "thesis_table4_1": method_table(
-        "pooling", published.THESIS_TABLE4_1, "[4,3,3]",
-        quoted={"darts": "DARTS (Liu et al., 2018b)", "gaea": "DARTS + GAEA (Li et al., 2020d)"},
-        not_implemented={"mixtures": "Balanced Mixtures (Roshtkhari et al., 2023)"},
-        labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default",
-                "mcts-reg": "MCTS-prioritized (Su et al., 2021a)"}),
-    "thesis_table4_3": method_table(
-        "pooling", published.THESIS_TABLE4_3, reference_rows=False,
-        labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default"}),
-    "table4": table4,
-    "thesis_table4_4": method_table("nb201", published.THESIS_TABLE4_4, reference_rows=False,
-                                    labels={"iterative-mcts": "Validation Accuracy (B = 3)"}),
-    "thesis_table5_1": method_table(
-        None, published.THESIS_TABLE5_1, reference_rows=False,
-        labels={"uniform": "Uniform", "fairnas": "Strict fairness", "debiased": "Debiased (ours)"},
-        not_applicable={("pooling-ch5", "fairnas"): (
-            "Strict fairness", "the Pooling space is 36 constrained flag settings, not a product of equal choices")}),
-    "thesis_table5_2": method_table(
-        None, published.THESIS_TABLE5_2, reference_rows=False,
-        labels={"debiased-enc": "Encoding", "debiased": "Functional (ours)"},
-        not_implemented={"gradient": "Gradient", "representational": "Representational"}),
-    "thesis_table5_3": thesis_table5_3,
-    "thesis_table5_4": method_table("nb201-c10", published.THESIS_TABLE5_4, reference_rows=False),
-    "thesis_table4_2": method_table(
-        "nb201", published.THESIS_TABLE4_2,
-        quoted={"darts": "DARTS (Liu et al., 2018b)", "enas": "ENAS (Pham et al., 2018)",
-                "rsps": "RSPS (Li & Talwalkar, 2020)", "gdas": "GDAS (Dong & Yang, 2019b)",
-                "naswot": "NASWOT (Mellor et al., 2021)"},
-        labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default",
-                "mcts-reg": "MCTS-prioritized (Su et al., 2021a)",
-                "mcts-learned": "MCTS + Learned tree (paper; not printed in Table 4.2)"}),
-}

@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 
 from nasrepro.errors import ConfigError
+from nasrepro.layout import search_run_of
 from nasrepro.reporting import figures
 from nasrepro.reporting.tables import load_summaries
 from nasrepro.spaces import get_space
@@ -27,7 +28,7 @@ def _by_method(inputs: list[Path], name: str) -> dict[str, list[Path]]:
 
 def thesis_fig2_5(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
     evals = [p for p in inputs if p.name == "arch_eval.csv"]
-    labels = [f"uniform, {p.parent.name.replace('s', 'seed ', 1)}" for p in evals]
+    labels = [f"uniform, seed {search_run_of(p)[2]}" for p in evals]
     figures.supernet_vs_ground_truth(cfg, evals, labels, "Pooling: uniform supernet vs ground truth (M = 1)", pdf, png)
 
 
@@ -177,16 +178,6 @@ def thesis_fig5_4(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
     save(fig, pdf, png)
 
 
-FIGURES: dict[str, Callable[[dict, list[Path], Path, Path], None]] = {
-    "thesis_fig2_5": thesis_fig2_5,
-    "fig3": fig3,
-    "fig5": fig5,
-    "fig4": _curves("train_acc", "training accuracy of sampled architectures",
-                    "Pooling: accuracy over epochs for several trees"),
-    "fig6": fig6,
-    "fig7": pooling_trees(linkage=False),
-    "fig8": pooling_trees(linkage=True),
-    "thesis_fig5_3": thesis_fig5_3,
-    "thesis_fig5_4": thesis_fig5_4,
-    "thesis_fig5_5": thesis_fig5_5,
-}
+fig4 = _curves("train_acc", "training accuracy of sampled architectures", "Pooling: accuracy over epochs for several trees")
+fig7 = pooling_trees(linkage=False)
+fig8 = pooling_trees(linkage=True)

@@ -5,12 +5,14 @@ rule resolved_config:
     output:
         CONFIG_JSON,
     params:
-        cfg=json.dumps(CFG, sort_keys=True),
+        # the hash, not the multi-KB config: the job reruns when the config changes, and a failure
+        # prints one line
+        config_hash=CFG["config_hash"],
     log:
-        f"{LOGS}/resolved_config.log",
+        L.log("resolved_config"),
     localrule: True
-    shell:
-        "nasrepro resolve-config --resolved {params.cfg:q} --out {output} > {log} 2>&1"
+    run:
+        nasconfig.write_resolved(CFG, output[0], log[0])
 
 
 rule standalone:
@@ -19,11 +21,11 @@ rule standalone:
     input:
         CONFIG_JSON,
     output:
-        f"{RES}/{{space}}/standalone/pack{{pack}}_s{{seed}}.json",
+        L.standalone("{space}", "{pack}", "{seed}"),
     log:
-        f"{LOGS}/{{space}}/standalone/pack{{pack}}_s{{seed}}.log",
+        L.log("standalone", "{space}", "{pack}", "{seed}"),
     benchmark:
-        f"{BENCH}/{{space}}/standalone/pack{{pack}}_s{{seed}}.tsv"
+        L.benchmark("standalone", "{space}", "{pack}", "{seed}")
     params:
         archs=standalone_archs_arg,
     shell:
@@ -37,22 +39,21 @@ rule warmup:
     input:
         CONFIG_JSON,
     output:
-        outputs=f"{RES}/{{space}}/warmup/s{{seed}}/outputs.npz",
-        outputs_hv=f"{RES}/{{space}}/warmup/s{{seed}}/outputs_hv.npz",
-        snapshots=directory(f"{RES}/{{space}}/warmup/s{{seed}}/snapshots"),
-        history=f"{RES}/{{space}}/warmup/s{{seed}}/history.csv",
+        outputs=L.warmup("{space}", "{seed}", "outputs.npz"),
+        outputs_hv=L.warmup("{space}", "{seed}", "outputs_hv.npz"),
+        snapshots=directory(L.warmup("{space}", "{seed}", "snapshots")),
+        history=L.warmup("{space}", "{seed}", "history.csv"),
     wildcard_constraints:
         space=GENERIC_SPACE,
     log:
-        f"{LOGS}/{{space}}/warmup/s{{seed}}.log",
+        L.log("warmup", "{space}", "{seed}"),
     benchmark:
-        f"{BENCH}/{{space}}/warmup/s{{seed}}.tsv"
+        L.benchmark("warmup", "{space}", "{seed}")
     params:
         out_dir=subpath(output.outputs, parent=True),
     shell:
         "nasrepro warmup --config-json {input} --space {wildcards.space} --seed {wildcards.seed} "
         "--out-dir {params.out_dir} > {log} 2>&1"
-
 
 
 rule search:
@@ -61,17 +62,17 @@ rule search:
     input:
         unpack(search_inputs),
     output:
-        summary=f"{RES}/{{space}}/search/{{method}}/s{{seed}}/summary.json",
-        evals=f"{RES}/{{space}}/search/{{method}}/s{{seed}}/arch_eval.csv",
-        history=f"{RES}/{{space}}/search/{{method}}/s{{seed}}/history.csv",
+        summary=L.search("{space}", "{method}", "{seed}", "summary.json"),
+        evals=L.search("{space}", "{method}", "{seed}", "arch_eval.csv"),
+        history=L.search("{space}", "{method}", "{seed}", "history.csv"),
         # rows only where the setting asks for it (search.density_trace, thesis Fig. 5.4); a header otherwise
-        density_trace=f"{RES}/{{space}}/search/{{method}}/s{{seed}}/density_trace.csv",
+        density_trace=L.search("{space}", "{method}", "{seed}", "density_trace.csv"),
     wildcard_constraints:
         space=GENERIC_SPACE,
     log:
-        f"{LOGS}/{{space}}/search/{{method}}_s{{seed}}.log",
+        L.log("search", "{space}", "{method}", "{seed}"),
     benchmark:
-        f"{BENCH}/{{space}}/search/{{method}}_s{{seed}}.tsv"
+        L.benchmark("search", "{space}", "{method}", "{seed}")
     params:
         out_dir=subpath(output.summary, parent=True),
         warmup=lambda wc, input: f"--warmup-outputs {input.warmup}" if "warmup" in input.keys() else "",

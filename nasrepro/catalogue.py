@@ -1,0 +1,304 @@
+"""The catalogue of every table and figure: one declaration per target.
+
+Each ``Target`` names its output, its builder (with the row labels and published values it prints
+beside ours) and the runs it needs: for each setting (a preset section), the methods and, through the
+setting, the seeds. The workflow derives from it everything it needs: the inputs of one generic table
+rule and one generic figure rule (``inputs``), and the ``all`` target (``targets``). Adding a table is
+one entry here plus its builder in ``nasrepro.reporting``.
+
+Needs, in the order their files are handed to the builder (rows follow that order):
+
+- ``Runs(setting, methods)``: per method and seed the search summary and its benchmark file (plus the
+  warm-up's benchmark file where the method's tree needs the warm-up, as it is charged for it), and the
+  stand-alone records where the setting's ground truth is ``trained``;
+- ``Files(setting, methods, name)``: one file of every (method, seed) search run;
+- ``FirstSeed(setting, methods, names)``: files of the first seed's run of each method;
+- ``WarmupFile(setting, name)``: a file of the first seed's warm-up;
+- ``Standalone(setting)``: every stand-alone pack record;
+- ``Retrains(setting, methods)``: retrained networks and their benchmark files (paper Table 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Union
+
+from nasrepro.layout import Layout
+from nasrepro.methods import needs_warmup
+from nasrepro.reporting import builders as b
+from nasrepro.reporting import figure_builders as fb
+from nasrepro.reporting import published
+
+
+@dataclass(frozen=True)
+class Runs:
+    setting: str
+    methods: tuple[str, ...]
+    dataset: str | None = None  # Table 5.3: only when the setting runs this dataset (else the table says why)
+
+
+@dataclass(frozen=True)
+class Files:
+    setting: str
+    methods: tuple[str, ...]
+    name: str
+
+
+@dataclass(frozen=True)
+class FirstSeed:
+    setting: str
+    methods: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WarmupFile:
+    setting: str
+    name: str = "outputs.npz"
+
+
+@dataclass(frozen=True)
+class Standalone:
+    setting: str
+
+
+@dataclass(frozen=True)
+class Retrains:
+    setting: str
+    methods: tuple[str, ...]
+
+
+Need = Union[Runs, Files, FirstSeed, WarmupFile, Standalone, Retrains]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    kind: str  # "table" or "figure"
+    builder: Callable
+    needs: tuple[Need, ...]
+    # In ``all`` when the preset has any of these settings (default: the settings of ``needs``).
+    requires: tuple[str, ...] = field(default=())
+
+    def settings(self) -> tuple[str, ...]:
+        return self.requires or tuple(dict.fromkeys(n.setting for n in self.needs))
+
+    def outputs(self) -> list[str]:
+        if self.kind == "table":
+            return [f"tables/{self.name}.csv"]
+        return [f"figures/{self.name}.{ext}" for ext in ("pdf", "png")]
+
+
+# ---------------------------------------------------------------------------------------- methods
+TABLE1_METHODS = ("uniform", "mcts", "boltzmann", "independent", "mcts-reg", "mcts-learned")
+TABLE3_METHODS = ("boltzmann", "independent", "mcts", "uniform", "mcts-reg", "mcts-learned")
+TABLE6_METHODS = (
+    "mcts-reg-rel-train-loss", "mcts-learned-rel-train-loss",
+    "mcts-reg-abs-train-acc", "mcts-learned-abs-train-acc",
+    "mcts-reg-rel-val-loss", "mcts-learned-rel-val-loss",
+    "mcts-reg-rel-val-acc", "mcts-learned-rel-val-acc",
+    "mcts-reg", "mcts-learned",
+)
+TABLE4_2_METHODS = ("uniform", "boltzmann", "mcts", "mcts-reg", "mcts-learned", "iterative-mcts")
+TABLE4_4_METHODS = ("iterative-mcts-b1", "iterative-mcts-b2", "iterative-mcts", "iterative-mcts-ema")
+TABLE5_3_METHODS = ("uniform", "fairnas", "debiased-k100")
+TABLE5_4_METHODS = ("debiased-k5", "debiased-k50", "debiased-k100", "debiased-k200")
+FIG4_METHODS = ("mcts-learned", "mcts", "mcts-random")
+FIG6_METHODS = ("uniform", "mcts", "mcts-reg", "mcts-learned")
+FIG6_WARMUPS = ("mcts-learned-wu0", "mcts-learned-wu1", "mcts-learned-wu2")
+FIG5_5_METHODS = ("uniform", "debiased-t25", "debiased", "debiased-t1", "debiased-t05")
+
+
+def _ablation(name: str, methods: tuple[str, ...], builder: Callable, nb_macro: bool = False) -> Target:
+    """A paper App. C ablation over the Pooling runs; tables 8, 10 and 11 also have a NAS-Bench-Macro column."""
+    needs = (Runs("pooling", methods),) + ((Runs("nb-macro", methods),) if nb_macro else ())
+    return Target(name, "table", builder, needs, requires=("pooling",))
+
+
+TARGETS: tuple[Target, ...] = (
+    # ------------------------------------------------------------------ Pooling (thesis Ch. 2-3, paper §5)
+    Target("thesis_table2_1", "table", b.thesis_table2_1, (Standalone("pooling"),), requires=("pooling",)),
+    Target("pooling_uniform_tau", "table", b.pooling_uniform_tau, (Files("pooling", ("uniform",), "summary.json"),)),
+    Target("thesis_fig2_5", "figure", fb.thesis_fig2_5, (Files("pooling", ("uniform",), "arch_eval.csv"),)),
+    Target("fig3", "figure", fb.fig3, (Files("pooling", ("mcts-accuracy", "mcts-learned"), "summary.json"),)),
+    Target("fig5", "figure", fb.fig5, (Files("pooling", ("mcts-learned-beta05", "mcts-learned-beta09", "mcts-learned",
+                                                          "mcts-learned-beta099"), "summary.json"),)),
+    Target("fig4", "figure", fb.fig4, (Files("pooling", FIG4_METHODS, "history.csv"),
+                                       Files("pooling", FIG4_METHODS, "summary.json"))),
+    Target("fig6", "figure", fb.fig6, (Files("pooling", FIG6_METHODS, "history.csv"),
+                                       Files("pooling", FIG6_METHODS, "summary.json"),
+                                       Files("pooling", FIG6_WARMUPS, "summary.json"))),
+    Target("fig7", "figure", fb.fig7, (WarmupFile("pooling"),)),
+    Target("fig8", "figure", fb.fig8, (WarmupFile("pooling"),)),
+    # Thesis Figs. 5.3-5.5: uniform vs debiased supernets against density, on the Ch. 5 Pooling protocol.
+    Target("thesis_fig5_3", "figure", fb.thesis_fig5_3,
+           (FirstSeed("pooling-ch5", ("uniform", "debiased"), ("arch_eval.csv", "summary.json")),)),
+    Target("thesis_fig5_4", "figure", fb.thesis_fig5_4, (FirstSeed("pooling-ch5", ("uniform",), ("density_trace.csv",)),)),
+    Target("thesis_fig5_5", "figure", fb.thesis_fig5_5,
+           (FirstSeed("pooling-ch5", FIG5_5_METHODS, ("arch_eval.csv", "summary.json")),)),
+    Target("table1", "table", b.method_table("pooling", published.PAPER_TABLE1, "[4,3,3]",
+                                             not_implemented={"mixtures": "Mixtures (Roshtkhari et al., 2023)"}),
+           (Runs("pooling", TABLE1_METHODS),)),
+    _ablation("table2", ("mcts-vector", "mcts-vector-w", "mcts-onehot", "mcts-onehot-w"),
+              b.method_table("pooling", published.PAPER_TABLE2, reference_rows=False)),
+    _ablation("table7", ("mcts-learned-ce", "mcts-learned-l2", "mcts-learned"),
+              b.method_table("pooling", published.PAPER_TABLE7, reference_rows=False, labels={"mcts-learned": "KL"})),
+    _ablation("table8", ("mcts-learned-lam001", "mcts-learned", "mcts-learned-lam1", "mcts-learned-lam2"),
+              b.method_table(None, published.PAPER_TABLE8, reference_rows=False, labels={"mcts-learned": "lambda 0.5"}),
+              nb_macro=True),
+    _ablation("table9", ("mcts-learned-single", "mcts-learned-complete", "mcts-learned", "mcts-learned-ward"),
+              b.method_table("pooling", published.PAPER_TABLE9, reference_rows=False, labels={"mcts-learned": "Average"})),
+    _ablation("table10", ("mcts-learned-vb512", "mcts-learned", "mcts-learned-hv"),
+              b.method_table(None, published.PAPER_TABLE10, reference_rows=False,
+                             labels={"mcts-learned": "Random Batch (1024)"}), nb_macro=True),
+    # Thesis Ch. 4 reuses the Pooling runs (its Table 4.1 prints the same numbers as paper Table 1).
+    _ablation("thesis_table4_1", ("uniform", "boltzmann", "mcts", "mcts-reg", "iterative-mcts"), b.method_table(
+        "pooling", published.THESIS_TABLE4_1, "[4,3,3]",
+        quoted={"darts": "DARTS (Liu et al., 2018b)", "gaea": "DARTS + GAEA (Li et al., 2020d)"},
+        not_implemented={"mixtures": "Balanced Mixtures (Roshtkhari et al., 2023)"},
+        labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default",
+                "mcts-reg": "MCTS-prioritized (Su et al., 2021a)"})),
+    _ablation("thesis_table4_3", ("uniform", "boltzmann", "mcts", "iterative-mcts"), b.method_table(
+        "pooling", published.THESIS_TABLE4_3, reference_rows=False,
+        labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default"})),
+    _ablation("table11", ("mcts-learned-const", "mcts-learned", "mcts-learned-exp"),
+              b.method_table(None, published.PAPER_TABLE11, reference_rows=False, labels={"mcts-learned": "Linear"}),
+              nb_macro=True),
+    # ------------------------------------------------------------------ NAS-Bench-Macro (paper §5)
+    Target("table3", "table", b.method_table("nb-macro", published.PAPER_TABLE3), (Runs("nb-macro", TABLE3_METHODS),)),
+    Target("table6", "table", b.with_reward_columns(b.method_table(
+        "nb-macro", published.PAPER_TABLE6, reference_rows=False,
+        labels={"mcts-reg": "Default Tree + Reg", "mcts-learned": "Learned Tree (ours)"})),
+        (Runs("nb-macro", TABLE6_METHODS),)),
+    Target("nb_macro_ground_truth_check", "table", b.ground_truth_check("nb-macro"), (Standalone("nb-macro"),)),
+    # ------------------------------------------------------------------ NAS-Bench-201 (thesis Ch. 4)
+    Target("thesis_table4_2", "table", b.method_table(
+        "nb201", published.THESIS_TABLE4_2,
+        quoted={"darts": "DARTS (Liu et al., 2018b)", "enas": "ENAS (Pham et al., 2018)",
+                "rsps": "RSPS (Li & Talwalkar, 2020)", "gdas": "GDAS (Dong & Yang, 2019b)",
+                "naswot": "NASWOT (Mellor et al., 2021)"},
+        labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default",
+                "mcts-reg": "MCTS-prioritized (Su et al., 2021a)",
+                "mcts-learned": "MCTS + Learned tree (paper; not printed in Table 4.2)"}),
+        (Runs("nb201", TABLE4_2_METHODS),)),
+    Target("thesis_table4_4", "table", b.method_table("nb201", published.THESIS_TABLE4_4, reference_rows=False,
+                                                      labels={"iterative-mcts": "Validation Accuracy (B = 3)"}),
+           (Runs("nb201", TABLE4_4_METHODS),)),
+    Target("nb201_ground_truth_check", "table", b.ground_truth_check("nb201"), (Standalone("nb201"),)),
+    # ------------------------------------------------------------------ thesis Ch. 5 (density-aware sampling)
+    Target("thesis_table5_1", "table", b.method_table(
+        None, published.THESIS_TABLE5_1, reference_rows=False,
+        labels={"uniform": "Uniform", "fairnas": "Strict fairness", "debiased": "Debiased (ours)"},
+        not_applicable={("pooling-ch5", "fairnas"): (
+            "Strict fairness", "the Pooling space is 36 constrained flag settings, not a product of equal choices")}),
+        (Runs("pooling-ch5", ("uniform", "debiased")), Runs("nb-macro-ch5", ("uniform", "fairnas", "debiased")))),
+    Target("thesis_table5_2", "table", b.method_table(
+        None, published.THESIS_TABLE5_2, reference_rows=False,
+        labels={"debiased-enc": "Encoding", "debiased": "Functional (ours)"},
+        not_implemented={"gradient": "Gradient", "representational": "Representational"}),
+        (Runs("pooling-ch5", ("debiased-enc", "debiased")), Runs("nb-macro-ch5", ("debiased-enc", "debiased")))),
+    Target("thesis_table5_3", "table", b.thesis_table5_3,
+           tuple(Runs(section, TABLE5_3_METHODS, dataset) for _, section, dataset in b.TABLE5_3_COLUMNS),
+           requires=("nb201-c10",)),
+    Target("thesis_table5_4", "table", b.method_table("nb201-c10", published.THESIS_TABLE5_4, reference_rows=False),
+           (Runs("nb201-c10", TABLE5_4_METHODS),)),
+    # ------------------------------------------------------------------ ImageNet (paper Table 4)
+    Target("table4", "table", b.table4,
+           tuple(need for section in b.TABLE4_SECTIONS
+                 for need in (Runs(section, b.TABLE4_METHODS), Retrains(section, b.TABLE4_METHODS)))),
+)
+
+CATALOGUE: dict[str, Target] = {t.name: t for t in TARGETS}
+
+
+def get(name: str, kind: str | None = None) -> Target:
+    from nasrepro.errors import ConfigError
+
+    target = CATALOGUE.get(name)
+    if target is None or (kind is not None and target.kind != kind):
+        known = sorted(t.name for t in TARGETS if kind is None or t.kind == kind)
+        raise ConfigError(f"unknown {kind or 'target'} {name!r}; known: {', '.join(known)}")
+    return target
+
+
+def names(kind: str) -> list[str]:
+    return [t.name for t in TARGETS if t.kind == kind]
+
+
+# ---------------------------------------------------------------------------------------- inputs
+def standalone_packs(cfg: dict, setting: str) -> list[list[str]]:
+    """The setting's stand-alone architectures (default: all, by number) in packs of ``standalone.pack``
+    that train concurrently in one job (``nasrepro.training.packed``)."""
+    from nasrepro.spaces import get_space
+
+    scfg = cfg.get(setting) or {}
+    archs = scfg.get("standalone_archs") or [str(i) for i in range(1, get_space(scfg.get("space", setting)).size() + 1)]
+    size = scfg.get("standalone", {}).get("pack", 8)
+    return [archs[i: i + size] for i in range(0, len(archs), size)]
+
+
+def standalone_runs(cfg: dict, setting: str) -> list[str]:
+    layout = Layout.of(cfg)
+    seeds = (cfg.get(setting) or {}).get("standalone", {}).get("seeds", [])
+    if not seeds:
+        return []
+    return [layout.standalone(setting, p, s) for p in range(len(standalone_packs(cfg, setting))) for s in seeds]
+
+
+def _seeds(cfg: dict, setting: str) -> list:
+    return (cfg.get(setting) or {}).get("seeds", [])
+
+
+def search_runs(cfg: dict, setting: str, methods) -> list[str]:
+    """``Runs``: summaries and benchmark files of every (method, seed); see the module docstring."""
+    layout = Layout.of(cfg)
+    files = []
+    for m in methods:
+        for s in _seeds(cfg, setting):
+            files += [layout.search(setting, m, s), layout.benchmark("search", setting, m, s)]
+            if needs_warmup(cfg["methods"][m]):
+                files.append(layout.benchmark("warmup", setting, s))
+    if (cfg.get(setting) or {}).get("ground_truth") == "trained":
+        files += standalone_runs(cfg, setting)  # the reference rows (Default, Best) then come from them
+    return list(dict.fromkeys(files))
+
+
+def need_files(cfg: dict, need: Need) -> list[str]:
+    layout = Layout.of(cfg)
+    seeds = _seeds(cfg, need.setting)
+    if isinstance(need, Runs):
+        if not cfg.get(need.setting):
+            return []
+        if need.dataset is not None and b.table5_3_skip_reason(cfg, need.setting, need.dataset) is not None:
+            return []
+        return search_runs(cfg, need.setting, need.methods)
+    if isinstance(need, Files):
+        return [layout.search(need.setting, m, s, need.name) for m in need.methods for s in seeds]
+    if isinstance(need, FirstSeed):
+        return [layout.search(need.setting, m, seeds[0], n) for m in need.methods for n in need.names] if seeds else []
+    if isinstance(need, WarmupFile):
+        return [layout.warmup(need.setting, seeds[0], need.name)] if seeds else []
+    if isinstance(need, Standalone):
+        return standalone_runs(cfg, need.setting)
+    if isinstance(need, Retrains):
+        return [f for m in need.methods for s in seeds
+                for f in (layout.retrain(need.setting, m, s), layout.benchmark("retrain", need.setting, m, s))]
+    raise TypeError(f"unknown need {need!r}")
+
+
+def compared(cfg: dict, name: str, need: Need) -> Need:
+    """``need`` with the methods the config's ``compare`` adds to target ``name`` (after the published ones)."""
+    extra = tuple(m for m in cfg.get("compare", {}).get(name, []) if m not in getattr(need, "methods", ()))
+    if not extra or not isinstance(need, (Runs, Files)):
+        return need
+    return replace(need, methods=need.methods + extra)
+
+
+def inputs(cfg: dict, name: str) -> list[str]:
+    """Every file the target's builder reads, in the order it reads them."""
+    return [f for need in get(name).needs for f in need_files(cfg, compared(cfg, name, need))]
+
+
+def targets(cfg: dict) -> list[str]:
+    """Outputs of every target whose settings the preset has (the workflow's ``all``)."""
+    return [out for t in TARGETS if any(cfg.get(s) for s in t.settings()) for out in t.outputs()]

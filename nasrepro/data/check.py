@@ -1,0 +1,71 @@
+"""Is the data a preset needs there? Checked when the workflow starts, before any job runs.
+
+Only presence is checked (cheap: no file is decoded); a job still reports a corrupt file itself. The
+messages name the config key to fix, as the loaders' errors do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nasrepro.data.datasets import DEMO_NPZ
+
+_CIFAR = {"cifar10": ("CIFAR-10", "cifar-10-batches-py"), "cifar100": ("CIFAR-100", "cifar-100-python")}
+
+
+def _cifar_missing(dataset: str, root: str | None, download: bool) -> str | None:
+    label, folder = _CIFAR[dataset]
+    if download:
+        return None  # torchvision fetches it in the first job
+    base = Path(root or "").expanduser()
+    if (base / folder).is_dir() or (base.name == folder and base.is_dir()):
+        return None
+    return (f"{label} not found under {root!r} (config key data_root): set data_root to the folder holding "
+            f"{folder}, or run with --config download=true")
+
+
+def _imagenet16_missing(root: str | None) -> str | None:
+    from nasrepro.data.imagenet16 import FOLDER, TEST_FILES
+
+    base = Path(root or "").expanduser()
+    if any((d / TEST_FILES[0]).is_file() for d in (base, base / FOLDER)):
+        return None
+    return (f"ImageNet16-120 not found under {root!r} (config key data_root): set data_root to the folder "
+            f"holding {FOLDER}/ (train_data_batch_1 … 10 and val_data); it is never downloaded")
+
+
+def _imagenet_missing(root: str | None) -> str | None:
+    if not root:
+        return "ImageNet needs the config key imagenet_root (the folder holding train/ and val/ class folders)"
+    base = Path(root).expanduser()
+    missing = [s for s in ("train", "val") if not (base / s).is_dir()]
+    if missing:
+        return f"ImageNet folder {root!r} (config key imagenet_root) has no {' or '.join(missing)}/ folder"
+    return None
+
+
+def missing_data(cfg: dict, settings=None) -> list[str]:
+    """One message per missing dataset or benchmark file of the resolved config's ``settings``
+    (default: every setting of the preset)."""
+    problems: list[str] = []
+    for section, scfg in cfg.items():
+        if not isinstance(scfg, dict) or "dataset" not in scfg or (settings is not None and section not in settings):
+            continue
+        dataset = scfg["dataset"]
+        if dataset == "demo-cifar10":
+            msg = None if DEMO_NPZ.is_file() else f"the embedded demo data {DEMO_NPZ} is missing: reinstall nasrepro"
+        elif dataset in _CIFAR:
+            msg = _cifar_missing(dataset, cfg.get("data_root"), bool(cfg.get("download")))
+        elif dataset == "imagenet16-120":
+            msg = _imagenet16_missing(cfg.get("data_root"))
+        elif dataset == "imagenet":
+            msg = _imagenet_missing(cfg.get("imagenet_root"))
+        else:
+            msg = None
+        if msg and msg not in problems:
+            problems.append(msg)
+        full = (scfg.get("benchmark") or {}).get("full_benchmark_path")
+        if full and not Path(full).expanduser().is_file():
+            problems.append(f"the full NAS-Bench-201 file {full!r} (config key presets.{cfg['preset']}.{section}."
+                            "benchmark.full_benchmark_path) does not exist: fix the path or set it to null")
+    return problems
