@@ -17,12 +17,12 @@ import numpy as np
 from nasrepro.errors import ConfigError
 from nasrepro.samplers import Sampler, accepted_options, make_sampler, sampler_class
 from nasrepro.samplers.phases import Phase
-from nasrepro.trees.build import FROM_WARMUP
+from nasrepro.trees.build import needs_warmup_outputs, tree_builder
 
 
 def needs_warmup(method: Mapping) -> bool:
     """Whether the method's tree is built from the warm-up supernet (so it runs, and pays for, the warm-up)."""
-    return method.get("tree") in FROM_WARMUP
+    return needs_warmup_outputs(method.get("tree"))
 
 
 def sampler_options(method: Mapping, scfg: Mapping) -> dict[str, Any]:
@@ -59,6 +59,8 @@ def check_methods(methods: Mapping[str, Mapping], sections: Mapping[str, Mapping
     accepted_anywhere: set[str] = set()
     for name, method in methods.items():
         cls = sampler_class(method["sampler"])
+        if method.get("tree") is not None:
+            tree_builder(method["tree"])  # a plug-in tree that does not import stops here
         accepted = accepted_options(cls)
         accepted_anywhere |= set(accepted)
         for key in method.get("sampler_options", {}):
@@ -83,7 +85,7 @@ def build_tree_for(method: Mapping, scfg: Mapping, space, archs, seed: int, warm
     encodings = space.vector_encodings(archs) if kind == "vector" else space.encodings(archs)
     kwargs = {"encodings": encodings, "tree_paths": space.tree_paths(archs), "seed": seed,
               "choices": space.choices_per_decision()}
-    if kind in FROM_WARMUP:
+    if needs_warmup_outputs(kind):
         if warmup_outputs is None:
             raise ConfigError(f"tree {kind!r} needs the warm-up supernet outputs (rule warmup)")
         if topt.get("batch", "random") == "high_variance":

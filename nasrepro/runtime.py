@@ -1,4 +1,4 @@
-"""Device, precision and determinism settings shared by every training and evaluation job."""
+"""Device, precision and determinism settings of every job, shared by training and evaluation."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class Runtime:
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
         if self.compile:
-            from nasrepro.training.compile import compile_blocks
+            from nasrepro.compile_blocks import compile_blocks
 
             compile_blocks(model)
         return model
@@ -62,6 +62,11 @@ def make_runtime(device: str = "auto", deterministic: bool = False, compile: boo
     on_gpu = dev.type == "cuda"
     return Runtime(dev, torch.bfloat16 if on_gpu else None, channels_last=on_gpu, deterministic=deterministic,
                    compile=compile)
+
+
+def runtime_from_config(cfg: dict) -> Runtime:
+    """The runtime a job of the resolved config runs with (keys ``device``, ``deterministic``, ``compile``)."""
+    return make_runtime(cfg["device"], cfg["deterministic"], cfg.get("compile", False))
 
 
 def seed_everything(seed: int) -> np.random.Generator:

@@ -4,7 +4,7 @@ targets belong to the bench output, not to tests)."""
 import json
 import math
 
-from nasrepro.bench import format_bench, run_bench
+from nasrepro.tools.bench import format_bench, run_bench
 from nasrepro.samplers import SAMPLERS
 
 
@@ -49,7 +49,7 @@ def test_quick_bench_pooling_has_every_figure():
 
 
 def test_imagenet_bench_projects_table4_from_measured_steps():
-    from nasrepro.bench_imagenet import PROTOCOL, run_imagenet_bench
+    from nasrepro.tools.bench_imagenet import protocol, run_imagenet_bench
 
     r = run_imagenet_bench("cpu", budgets=(280.0,), batch=2, resolution=32, width=0.1, steps=1, repeats=1, pool=2,
                            decode_images=8)
@@ -59,9 +59,30 @@ def test_imagenet_bench_projects_table4_from_measured_steps():
     assert 0.99 * 280 <= lo <= hi <= 280  # the paper's [0.99, 1] x budget window, at paper scale
     for key in ("supernet_step_ms", "reward_forward_ms", "fixed_step_ms", "search_gpu_days", "retrain_gpu_days"):
         assert _positive(row[key]), key
-    p, b = PROTOCOL, r["meta"]["batch"]
+    p, b = protocol(), r["meta"]["batch"]
+    assert r["protocol"] == p and (p["warmup_epochs"], p["search_epochs"], p["retrain_epochs"]) == (40, 100, 120)
+    assert p["search_images"] == 1_281_167 // 2 and p["retrain_images"] == 1_281_167
     search_s = (p["warmup_epochs"] * row["supernet_step_ms"] + p["search_epochs"] * (
         row["supernet_step_ms"] + row["reward_forward_ms"])) / 1e3 * p["search_images"] / b
     assert math.isclose(row["search_gpu_days"] * 86400, search_s, rel_tol=1e-9)
     assert math.isclose(row["total_gpu_days"], row["search_gpu_days"] + row["retrain_gpu_days"])
     assert _positive(r["decode"]["decode_images_per_s"]) and _positive(r["decode"]["one_worker_images_per_s"])
+
+
+def test_projections_follow_the_paper_preset():
+    from nasrepro.tools.bench import _projection
+    from nasrepro.tools.protocol import paper_protocol
+
+    pool = paper_protocol("pooling", "mcts-learned")
+    assert (pool.warmup_epochs, pool.warmup_batch, pool.search_epochs, pool.search_batch) == (300, 512, 400, 256)
+    assert pool.search_images == 25_000 and pool.reward_fraction == 1.0  # phases [0, .25, .35]: no uniform share
+    macro = paper_protocol("nb-macro", "mcts-learned")
+    assert (macro.warmup_epochs, macro.search_epochs) == (80, 120)
+    uniform = paper_protocol("pooling", "uniform")
+    assert uniform.warmup_epochs == 0 and uniform.reward_fraction == 0.0  # no learned tree, no reward read
+    train = {"batch": 10, "width": 1.0, "supernet_step_ms": 20.0, "reward_forward_ms": 5.0, "reward_sync_cost_us": 100.0}
+    proj = _projection(pool, train)
+    # by hand: 48 warm-up steps of 512 images per epoch, 97 search steps of 256, 2 ms / 0.5 ms per image
+    assert math.isclose(proj["warmup_s"], 300 * 48 * 512 * 2e-3)
+    assert math.isclose(proj["search_train_s"], 400 * 97 * 256 * 2e-3)
+    assert math.isclose(proj["search_reward_s"], 400 * 97 * (256 * 0.5e-3 + 100e-6))

@@ -1,7 +1,7 @@
 import torch
 
 from nasrepro.spaces import get_space
-from nasrepro.training.compile import compile_blocks
+from nasrepro.compile_blocks import compile_blocks
 
 
 def test_block_compilation_does_not_recompile_per_architecture():

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from nasrepro import device_check
+from nasrepro.tools import device_check
 from nasrepro.cli import main
 
 

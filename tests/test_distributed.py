@@ -90,7 +90,7 @@ def trainer_worker(rank: int, port: int, out_dir: str, stop_after: int | None) -
     from nasrepro.data.loader import DeviceLoader
     from nasrepro.samplers import make_sampler
     from nasrepro.training.optim import OptimConfig
-    from nasrepro.training.runtime import make_runtime, seed_everything
+    from nasrepro.runtime import make_runtime, seed_everything
     from nasrepro.training.supernet import Phase, SupernetTrainer
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(WORLD))

@@ -66,7 +66,8 @@ def test_jobs_run_end_to_end_on_an_image_folder(imagenet_root, tmp_path):
     import json
 
     from nasrepro.config import load, resolve
-    from nasrepro.jobs import nas_split, run_search, run_standalone, run_warmup
+    from nasrepro.data.splits import nas_split
+    from nasrepro.jobs import run_search, run_standalone, run_warmup
 
     cfg = resolve(load("config/config.yaml", {"preset": "demo", "imagenet_root": str(imagenet_root)}))
     pool = cfg["pooling"]
@@ -89,7 +90,6 @@ def test_jobs_run_end_to_end_on_an_image_folder(imagenet_root, tmp_path):
 
 
 def test_folder_evaluation_must_be_capped(imagenet_root):
-    from nasrepro import jobs
     from nasrepro.config import load, resolve
     from nasrepro.data.source import load_source
     from nasrepro.errors import ConfigError
@@ -97,12 +97,15 @@ def test_folder_evaluation_must_be_capped(imagenet_root):
     cfg = resolve(load("config/config.yaml", {"preset": "demo", "imagenet_root": str(imagenet_root)}))
     source, classes = load_source("imagenet", cfg, "test")
     assert len(source) == 12 and classes == 3
-    old = jobs.MAX_FOLDER_EVAL_IMAGES
-    jobs.MAX_FOLDER_EVAL_IMAGES = 10
+    from nasrepro.data import splits
+    from nasrepro.runtime import make_runtime
+
+    old = splits.MAX_FOLDER_EVAL_IMAGES
+    splits.MAX_FOLDER_EVAL_IMAGES = 10
     try:
         with pytest.raises(ConfigError, match="val_images"):
-            jobs._eval_tensors({"dataset": "imagenet"}, source, jobs.make_runtime("cpu"), None)
+            splits.eval_tensors({"dataset": "imagenet"}, source, make_runtime("cpu"), None)
     finally:
-        jobs.MAX_FOLDER_EVAL_IMAGES = old
+        splits.MAX_FOLDER_EVAL_IMAGES = old
     with pytest.raises(DataError, match="imagenet_root"):
         load_source("imagenet", {**cfg, "imagenet_root": None}, "train")

@@ -1,6 +1,6 @@
 import numpy as np
 
-from nasrepro.jobs import ranking_set, select_final
+from nasrepro.evaluation.ranking import ranking_set, select_final
 from nasrepro.samplers.mcts import MCTSSampler
 from nasrepro.spaces import get_space
 
@@ -53,7 +53,7 @@ def test_phase_plans_come_from_the_sampler_classes():
 def test_evaluation_subsets_are_class_balanced_even_on_class_sorted_data():
     import torch
 
-    from nasrepro.jobs import stratified_subset
+    from nasrepro.data.splits import stratified_subset
 
     labels = torch.arange(10).repeat_interleave(100)  # stored sorted by class, like the demo data
     keep = stratified_subset(labels, 200)
@@ -63,7 +63,7 @@ def test_evaluation_subsets_are_class_balanced_even_on_class_sorted_data():
 
 
 def test_ranking_resumes_from_saved_chunks(tmp_path):
-    from nasrepro.jobs import score_resumable
+    from nasrepro.evaluation.ranking import score_resumable
 
     calls = []
 

@@ -281,9 +281,9 @@ def test_prune_to_keeps_the_path(space, arch):
 
 def test_live_edges_only_is_exact_for_the_supernet(space):
     from nasrepro.evaluation.evaluate import evaluate_architectures
-    from nasrepro.jobs import distinct_paths
+    from nasrepro.evaluation.ranking import distinct_paths
     from nasrepro.spaces.nb201 import live_edges_only
-    from nasrepro.training.runtime import make_runtime
+    from nasrepro.runtime import make_runtime
 
     archs = space.enumerate()
     keys = [space.supernet_key(a) for a in archs]
@@ -313,7 +313,7 @@ def test_live_edges_only_is_exact_for_the_supernet(space):
 
 def test_stacked_forward_equals_one_architecture_at_a_time(space):
     from nasrepro.evaluation.evaluate import evaluate_architectures
-    from nasrepro.training.runtime import batch_statistics, make_runtime
+    from nasrepro.runtime import batch_statistics, make_runtime
 
     torch.manual_seed(1)
     net = space.build_supernet(10, 0.25)
@@ -339,7 +339,7 @@ def test_stacked_forward_under_bf16_autocast_and_channels_last(space):
     """The CUDA runtime's setting (bf16 autocast, channels_last), emulated on CPU: convolutions return bf16 and
     per-architecture BN float32, and the stacked sum must accept both."""
     from nasrepro.evaluation.evaluate import collect_outputs, evaluate_architectures
-    from nasrepro.training.runtime import Runtime, batch_statistics
+    from nasrepro.runtime import Runtime, batch_statistics
 
     torch.manual_seed(2)
     net = space.build_supernet(10, 0.25).to(memory_format=torch.channels_last)

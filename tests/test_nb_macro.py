@@ -19,7 +19,7 @@ from nasrepro.benchmarks.nb_macro import (
 from nasrepro.flops import count_params_macs
 from nasrepro.spaces import get_space
 from nasrepro.spaces.nb_macro import NBMacroSpace, canonical
-from nasrepro.verify import verify_nb_macro
+from nasrepro.tools.verify import verify_nb_macro
 
 
 

@@ -6,7 +6,8 @@ import json
 import numpy as np
 
 from nasrepro.config import load, resolve
-from nasrepro.jobs import population, run_retrain, run_search, run_warmup
+from nasrepro.jobs import run_retrain, run_search, run_warmup
+from nasrepro.spaces.population import population
 from nasrepro.spaces import get_space
 from nasrepro.spaces.budget import estimate_macs, mac_table
 

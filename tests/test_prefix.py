@@ -5,7 +5,7 @@ import torch
 from nasrepro.evaluation.evaluate import collect_outputs, evaluate_architectures
 from nasrepro.evaluation.prefix import supports_prefix
 from nasrepro.spaces import get_space
-from nasrepro.training.runtime import batch_statistics, make_runtime
+from nasrepro.runtime import batch_statistics, make_runtime
 
 
 @pytest.mark.parametrize("name,width,count", [("pooling", 0.25, 36), ("nb-macro", 0.125, 40)])

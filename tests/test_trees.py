@@ -248,3 +248,29 @@ def test_tree_validation():
     t = Tree(parent=[-1, 0, 0, 1, 1], leaf_index=[-1, -1, 2, 0, 1])
     np.testing.assert_array_equal(t.path(1), [0, 1, 4])
     np.testing.assert_array_equal(t.leaf_depths, [2, 2, 1])
+
+
+def test_tree_kinds_come_from_a_registry_and_a_plugin_builder_plugs_in(tmp_path, monkeypatch):
+    from nasrepro.trees import TREES, needs_warmup_outputs, tree_builder
+
+    assert {k for k in TREES if needs_warmup_outputs(k)} == {"learned", "accuracy"}  # Algorithm 1's warm-up
+    assert not needs_warmup_outputs(None)
+    (tmp_path / "mytrees.py").write_text(
+        "from nasrepro.trees import Tree\n"
+        "from nasrepro.trees.build import from_warmup\n\n"
+        "@from_warmup\n"
+        "def by_first_output(kind, inp):\n"
+        "    import numpy as np\n"
+        "    order = np.argsort(-inp.need('outputs', kind)[:, 0, 0], kind='stable')\n"
+        "    return Tree.from_paths(np.argsort(order)[:, None]), {'rule': 'first logit'}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert needs_warmup_outputs("mytrees:by_first_output")
+    outputs = np.array([[[0.2]], [[0.9]], [[0.5]]])
+    tree, info = build_tree("mytrees:by_first_output", outputs=outputs)
+    assert info["kind"] == "mytrees:by_first_output" and info["rule"] == "first logit"
+    assert sorted(tree.leaf_index[tree.leaf_index >= 0].tolist()) == [0, 1, 2]
+    with pytest.raises(TreeBuildError, match="needs outputs="):
+        build_tree("mytrees:by_first_output")
+    with pytest.raises(TreeBuildError, match="unknown tree kind 'nope'"):
+        build_tree("nope")
+    assert tree_builder("default") is tree_builder("nasrepro.trees.build:default_tree")

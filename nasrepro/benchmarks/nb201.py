@@ -35,14 +35,14 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from nasrepro.benchmarks.base import min_rank
 
-from nasrepro.benchmarks.base import GroundTruth
+from nasrepro.benchmarks.base import GroundTruth, min_rank
 from nasrepro.errors import ConfigError, DataError, FullBenchmarkRequired
 from nasrepro.spaces.base import Arch
-from nasrepro.spaces.nb201 import NUM_ARCHS, NB201Space, arch_to_str, str_to_arch
+from nasrepro.spaces.nb201 import (NUM_ARCHS, ORDER_TABLE, NB201Space, arch_to_str, benchmark_index, benchmark_order,
+                                   str_to_arch)
 
-TABLE_FILE = "nb201_test_accuracy_200ep.csv.gz"
+TABLE_FILE = ORDER_TABLE.name  # the table the space reads its cell order from
 CONFIG_KEY = "benchmark.full_benchmark_path"
 FULL_FILES = "NAS-Bench-201-v1_1-096897.pth (or NAS-Bench-201-v1_0-e61699.pth)"
 INSTALL_HINT = "pip install 'nasrepro[nb201]'"
@@ -83,21 +83,10 @@ def read_table() -> pd.DataFrame:
     if missing or len(frame) != NUM_ARCHS:
         raise DataError(f"NAS-Bench-201 table {TABLE_FILE} is damaged: {len(frame)} rows, missing columns {missing}")
     archs = [str_to_arch(s) for s in frame["ArchitectureString"]]
-    if len(set(archs)) != NUM_ARCHS:
-        raise DataError(f"NAS-Bench-201 table {TABLE_FILE} is damaged: architectures repeat")
+    if len(set(archs)) != NUM_ARCHS or tuple(archs) != benchmark_order():
+        raise DataError(f"NAS-Bench-201 table {TABLE_FILE} is damaged: architectures repeat or are out of order")
     frame["arch"] = archs
     return frame
-
-
-@functools.lru_cache(maxsize=1)
-def benchmark_order() -> tuple[Arch, ...]:
-    """All cells in the benchmark's index order (``api.arch(i)``)."""
-    return tuple(read_table()["arch"])
-
-
-@functools.lru_cache(maxsize=1)
-def benchmark_index() -> dict[Arch, int]:
-    return {a: i for i, a in enumerate(benchmark_order())}
 
 
 @functools.lru_cache(maxsize=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Callable, Sequence
 
 import numpy as np
@@ -10,7 +11,7 @@ from torch import nn
 
 from nasrepro.evaluation.prefix import prefix_outputs, supports_prefix
 from nasrepro.spaces.base import Arch
-from nasrepro.training.runtime import Runtime, batch_statistics
+from nasrepro.runtime import Runtime, batch_statistics
 
 
 # Architectures per forward pass by default. Stacking (``forward_many``) was measured slower than one
@@ -29,6 +30,19 @@ def _stack_size(model: nn.Module, stack: int | None) -> int:
 def _batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int):
     for start in range(0, images.shape[0], batch_size):
         yield images[start : start + batch_size], labels[start : start + batch_size]
+
+
+def progress_logger(log: Callable[[str], None], what: str, every_s: float = 10.0) -> Callable[[int, int], None]:
+    """A ``progress`` callback that logs "<what>: i/n architectures" at most every ``every_s`` seconds
+    and at the end, so a ranking of thousands of architectures shows it is alive."""
+    state = {"t": time.perf_counter()}
+
+    def report(i: int, n: int) -> None:
+        if i == n or time.perf_counter() - state["t"] > every_s:
+            state["t"] = time.perf_counter()
+            log(f"{what}: {i}/{n} architectures")
+
+    return report
 
 
 @torch.no_grad()

@@ -13,8 +13,18 @@ SPACES: dict[str, str] = {
 }
 
 
+def space_class(name: str) -> type[SearchSpace]:
+    """The class behind a registered name or a ``module:Class`` plug-in."""
+    from nasrepro.errors import ConfigError
+
+    cls = resolve(SPACES, name, "search space")
+    if not (isinstance(cls, type) and issubclass(cls, SearchSpace)):
+        raise ConfigError(f"search space {name!r} is not a subclass of nasrepro.spaces.SearchSpace")
+    return cls
+
+
 def get_space(name: str) -> SearchSpace:
-    return resolve(SPACES, name, "search space")()
+    return space_class(name)()
 
 
-__all__ = ["Arch", "FixedArch", "SearchSpace", "Supernet", "SPACES", "get_space"]
+__all__ = ["Arch", "FixedArch", "SearchSpace", "Supernet", "SPACES", "get_space", "space_class"]

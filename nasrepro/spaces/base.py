@@ -84,6 +84,12 @@ class SearchSpace(ABC):
         except KeyError:
             raise ValueError(f"{arch!r} is not an architecture of space {self.name!r}") from None
 
+    def cost_table(self, width: float = 1.0, resolution: int | None = None, num_classes: int | None = None):
+        """Per-layer MACs / parameters (``spaces.budget.CostTable``) for FLOPs budgets, in a layer-wise
+        space where each decision's cost does not depend on the others. None of the cell spaces has one."""
+        raise NotImplementedError(f"space {self.name!r} has no per-layer cost table, so it cannot take a FLOPs "
+                                  f"budget (budget_mmacs); only layer-wise spaces such as mobilenet-imagenet can")
+
     def display_index(self, arch: Arch) -> int:
         """1-based number of the architecture as the documents print it."""
         return self.index(arch) + 1

@@ -41,7 +41,7 @@ The thesis does not name the activation.
 **ID where the shape changes** (the first layer of the stages with stride 2 or with new channels --
 here all six stage starts, layers 0, 4, 8, 12, 16, 20): ID is a 1x1 conv with the layer's stride + BN
 (no activation), the convention of NAS-Bench-Macro (Su et al. 2021a, the same authors' MCT-NAS space
-that the paper follows for ImageNet; ``nasrepro.spaces.nb_macro.IdentityOp``) and of MMRazor's
+that the paper follows for ImageNet; ``nasrepro.spaces.ops.IdentityOp``) and of MMRazor's
 ``Identity`` op used by its SPOS/GreedyNAS MobileNet spaces. Every one of the 13^21 combinations is
 therefore a valid network, which is what the paper's and the thesis appendix's "13^21" counts (thesis
 §5.4 says 12^21: it counts the 12 MB choices without ID -- a conflict in the seeds; we use 13 as the
@@ -61,6 +61,7 @@ draws uniformly. For FLOPs-budget sampling and budget-feasible populations see
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Sequence
 
@@ -69,7 +70,7 @@ import torch
 from torch import nn
 
 from nasrepro.spaces.base import Arch, FixedArch, SearchSpace, Supernet
-from nasrepro.spaces.nb_macro import IdentityOp, canonical_identities
+from nasrepro.spaces.ops import IdentityOp, canonical_identities
 
 # --- Table A II-1 -------------------------------------------------------------------------------
 INPUT_RESOLUTION = 224
@@ -342,6 +343,9 @@ class MobileNetImageNetSpace(SearchSpace):
     def aliases(self, arch: Arch) -> Arch:
         return canonical(_check_arch(arch))
 
+    def cost_table(self, width: float = 1.0, resolution: int | None = None, num_classes: int | None = None):
+        return _cost_table(float(width), int(resolution or self.input_size[-1]), int(num_classes or self.num_classes))
+
     def build_supernet(self, num_classes: int = NUM_CLASSES, width: float = 1.0) -> MobileNetSupernet:
         return MobileNetSupernet(num_classes, width)
 
@@ -356,6 +360,33 @@ class MobileNetImageNetSpace(SearchSpace):
 MOBILENET_V2_PLAN: tuple[tuple[int, int, int, int], ...] = (
     (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
 )
+
+
+@functools.lru_cache(maxsize=16)
+def _cost_table(width: float, resolution: int, num_classes: int):
+    """Every candidate op counted once at its own input size, plus stem, head and classifier (modules
+    built on the ``meta`` device: shapes only; about 2.5 s once)."""
+    from nasrepro.flops import count_params_macs
+    from nasrepro.spaces.budget import CostTable
+
+    with torch.device("meta"):
+        net = MobileNetSupernet(num_classes, width)
+    plan = layer_plan(width, resolution)
+    f_params, f_macs = count_params_macs(net.stem, (1, 3, resolution, resolution))
+    c_last, stride_last, res_last = plan[-1][1], plan[-1][2], plan[-1][3]
+    res_head = _conv_out(res_last, 3, stride_last)
+    p, m = count_params_macs(net.head, (1, c_last, res_head, res_head))
+    f_params, f_macs = f_params + p, f_macs + m
+    p, m = count_params_macs(net.classifier, (1, net.classifier.in_features))
+    f_params, f_macs = f_params + p, f_macs + m
+    macs = np.zeros((NUM_LAYERS, NUM_OPS), dtype=np.int64)
+    params = np.zeros_like(macs)
+    for j, (c_in, _c_out, _stride, res) in enumerate(plan):
+        for op in range(NUM_OPS):
+            params[j, op], macs[j, op] = count_params_macs(net.layers[j][str(op)], (1, c_in, res, res))
+    macs.setflags(write=False)
+    params.setflags(write=False)
+    return CostTable(int(f_macs), macs, int(f_params), params, resolution, width, num_classes)
 
 
 class _PlainNet(nn.Module):

@@ -59,7 +59,12 @@ are conv + linear multiply-accumulates per image, plus the classifier bias as th
 
 from __future__ import annotations
 
+import csv
+import functools
+import gzip
+import io
 import re
+from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -382,6 +387,31 @@ class NB201Supernet(Supernet):
 
 
 # ----------------------------------------------------------------------------------------- space
+# The benchmark numbers its cells in the order of its stored table, not in any closed form; the compact
+# table shipped with nasrepro (``nasrepro/benchmarks/data``) keeps that order row by row.
+ORDER_TABLE = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "nb201_test_accuracy_200ep.csv.gz"
+
+
+@functools.lru_cache(maxsize=1)
+def benchmark_order() -> tuple[Arch, ...]:
+    """All cells in NAS-Bench-201's index order (``api.arch(i)``)."""
+    from nasrepro.errors import DataError
+
+    try:
+        rows = csv.DictReader(io.StringIO(gzip.decompress(ORDER_TABLE.read_bytes()).decode()))
+        order = tuple(str_to_arch(row["ArchitectureString"]) for row in rows)
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataError(f"NAS-Bench-201 cell order unreadable from {ORDER_TABLE} ({exc}); reinstall nasrepro") from None
+    if len(order) != NUM_ARCHS or len(set(order)) != NUM_ARCHS:
+        raise DataError(f"{ORDER_TABLE} is damaged: {len(order)} rows, {len(set(order))} distinct cells")
+    return order
+
+
+@functools.lru_cache(maxsize=1)
+def benchmark_index() -> dict[Arch, int]:
+    return {a: i for i, a in enumerate(benchmark_order())}
+
+
 class NB201Space(SearchSpace):
     """The 15,625 NAS-Bench-201 cells, in the benchmark's index order."""
 
@@ -397,8 +427,6 @@ class NB201Space(SearchSpace):
         return NUM_ARCHS
 
     def enumerate(self) -> list[Arch]:
-        from nasrepro.benchmarks.nb201 import benchmark_order
-
         return list(benchmark_order())
 
     def display_index(self, arch: Arch) -> int:
@@ -406,8 +434,6 @@ class NB201Space(SearchSpace):
         return self.index(arch)
 
     def index(self, arch: Arch) -> int:
-        from nasrepro.benchmarks.nb201 import benchmark_index
-
         try:
             return benchmark_index()[_check(arch)]
         except (KeyError, ValueError):
@@ -430,8 +456,6 @@ class NB201Space(SearchSpace):
     def _by_index(self, i: int) -> Arch:
         if not 0 <= i < NUM_ARCHS:
             raise ValueError(f"NAS-Bench-201 index must be 0..{NUM_ARCHS - 1}, got {i}")
-        from nasrepro.benchmarks.nb201 import benchmark_order
-
         return benchmark_order()[i]
 
     def build_supernet(self, num_classes: int = 10, width: float = 1.0) -> NB201Supernet:

@@ -18,7 +18,7 @@ An inverted residual with expansion t is 1x1 conv to ``round(t * C_in)`` + BN + 
 k x k conv (stride of the layer, padding k // 2) + BN + ReLU, 1x1 conv to C_out + BN; it adds its
 input when stride is 1 and channels do not change. No convolution has a bias; only the classifier
 does. The parameters and Conv2d + Linear multiply-accumulates of these networks equal the
-benchmark's ``params`` and ``flops`` for all 6,561 keys (``nasrepro.verify.verify_nb_macro``).
+benchmark's ``params`` and ``flops`` for all 6,561 keys (``nasrepro.tools.verify.verify_nb_macro``).
 
 Aliases: inside a stage an Identity after the first layer computes nothing, so moving it to the end
 of its stage gives the same function. The 3^8 = 6,561 architectures are therefore only 3,969 distinct
@@ -40,6 +40,7 @@ import torch
 from torch import nn
 
 from nasrepro.spaces.base import Arch, FixedArch, SearchSpace, Supernet
+from nasrepro.spaces.ops import IdentityOp, canonical_identities
 
 STAGES: tuple[int, ...] = (2, 3, 3)
 NUM_LAYERS = sum(STAGES)
@@ -69,41 +70,9 @@ def _scale(channels: int, width: float) -> int:
     return max(4, int(round(channels * width)))
 
 
-def canonical_identities(arch: Sequence[int], stages: Sequence[int]) -> Arch:
-    """Move the identities (op 0) after each stage's first layer to the end of that stage.
-
-    Inside a stage such an identity only shortens the stage, so these architectures compute the same
-    function; the MobileNet ImageNet space shares this rule with its own stage plan.
-    """
-    arch = tuple(int(a) for a in arch)
-    out: list[int] = []
-    start = 0
-    for n in stages:
-        stage = arch[start : start + n]
-        rest = [a for a in stage[1:] if a != 0]
-        out += [stage[0], *rest, *([0] * (n - 1 - len(rest)))]
-        start += n
-    return tuple(out)
-
-
 def canonical(arch: Sequence[int]) -> Arch:
     """Canonical NAS-Bench-Macro key among identity aliases."""
     return canonical_identities(arch, STAGES)
-
-
-class IdentityOp(nn.Module):
-    """Identity; a 1x1 conv + BN where stride or channels change."""
-
-    def __init__(self, c_in: int, c_out: int, stride: int):
-        super().__init__()
-        self.downsample = (
-            nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out))
-            if stride != 1 or c_in != c_out
-            else None
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x if self.downsample is None else self.downsample(x)
 
 
 class InvertedResidual(nn.Module):

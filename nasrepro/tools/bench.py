@@ -4,10 +4,10 @@
 
 1. **train** -- images/s of the supernet (a random architecture per step, drawn from a pool of
    architectures) and of the same architectures built as plain fixed networks
-   (``space.build_network(arch)``, one network per pool architecture), with the same loop as
-   ``SupernetTrainer.run`` (forward + cross-entropy under the runtime's autocast, ``zero_grad``,
-   backward, SGD step, cosine schedule step, on-device loss/accuracy sums), the same batch and the
-   same architecture sequence. Synthetic uint8 images go through ``DeviceLoader`` (uint8 on the
+   (``space.build_network(arch)``, one network per pool architecture), each stepped by the trainer's
+   own ``SupernetTrainer.train_step`` (forward + cross-entropy under the runtime's autocast,
+   ``zero_grad``, backward, SGD step, cosine schedule step, on-device loss/accuracy sums), the same
+   batch and the same architecture sequence. Synthetic uint8 images go through ``DeviceLoader`` (uint8 on the
    device, on-device crop + flip, channels_last per runtime), so augmentation is included. The ratio
    is supernet step time / fixed step time (target <= 1.10), the median over runs of the ratio of two
    runs made back to back on the same architecture sequence.
@@ -54,7 +54,6 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 DEFAULT_SPACES = ("pooling", "nb-macro", "nb201")
@@ -69,26 +68,10 @@ TARGETS = {
     "tree_15625_rss_gib_max": 24.0,
     "h100_pooling_images_per_s_min": H100_TARGET_IMAGES_PER_S,
 }
-# Paper presets (paper App. B.1 / thesis App. I.1): 25,000 training images (the 50/50 split of CIFAR-10).
-PAPER_TRAIN_IMAGES = 25_000
-PROJECTIONS = {
-    "pooling": {
-        "space": "pooling",
-        "description": "Pooling: warm-up 300 epochs at batch 512 + search 400 epochs at batch 256, 25,000 images; "
-                       "reward forward on 60% of the search steps (phases 40/25/35)",
-        "warmup": (300, 512),
-        "search": (400, 256),
-        "reward_fraction": 0.60,
-    },
-    "nb-macro": {
-        "space": "nb-macro",
-        "description": "NAS-Bench-Macro: warm-up 80 epochs at batch 512 + search 120 epochs at batch 256, "
-                       "25,000 images; reward forward on every search step (80 + 120 = the 40/60 split)",
-        "warmup": (80, 512),
-        "search": (120, 256),
-        "reward_fraction": 1.0,
-    },
-}
+# Wall-time projections of the paper's method: setting -> method, protocol from the paper preset
+# (``tools.protocol.paper_protocol``).
+PROJECTIONS = {"pooling": "mcts-learned", "nb-macro": "mcts-learned"}
+PAPER_TRAIN_IMAGES = 25_000  # the GPU timing runs on as many synthetic images as a CIFAR search half
 
 
 @dataclass(frozen=True)
@@ -180,42 +163,26 @@ def _synthetic_loader(runtime, n: int, batch: int, seed: int, augment: bool):
                         channels_last=runtime.channels_last)
 
 
-class Stepper:
-    """One model + optimiser + schedule, stepped exactly as ``SupernetTrainer.run`` steps the supernet."""
+class _StepCount:
+    """Stands in for a train loader when a trainer is stepped by hand: the trainer reads only its length
+    (the steps its learning-rate schedule spans)."""
 
-    def __init__(self, model: nn.Module, runtime, batch: int, supernet: bool):
-        from nasrepro.training.optim import OptimConfig, make_optimizer
+    def __init__(self, steps: int):
+        self.steps = steps
 
-        self.model = runtime.prepare(model)
-        self.model.train()
-        self.runtime = runtime
-        self.supernet = supernet
-        cfg = OptimConfig(epochs=1, batch_size=batch, lr=0.05, momentum=0.9, weight_decay=1e-3)
-        self.opt, self.sched = make_optimizer(self.model, cfg, total_steps=1_000_000)
-        self.loss_sum = torch.zeros((), device=runtime.device)
-        self.correct = torch.zeros((), device=runtime.device)
+    def __len__(self) -> int:
+        return self.steps
 
-    def forward(self, images: torch.Tensor, arch) -> torch.Tensor:
-        return self.model(images, arch) if self.supernet else self.model(images)
 
-    def step(self, images: torch.Tensor, labels: torch.Tensor, arch) -> None:
-        with self.runtime.autocast():
-            logits = self.forward(images, arch)
-            loss = F.cross_entropy(logits, labels)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        self.sched.step()
-        self.loss_sum += loss.detach()
-        self.correct += (logits.detach().argmax(1) == labels).sum()
+def timing_trainer(model: nn.Module, archs: Sequence, runtime, batch: int):
+    """A ``SupernetTrainer`` to time by hand: ``train_step`` and ``reward_step`` are the training
+    loop's own step and reward forward (SGD, lr 0.05, cosine schedule over a million steps)."""
+    from nasrepro.training.optim import OptimConfig
+    from nasrepro.training.supernet import Phase, SupernetTrainer
 
-    def reward(self, images: torch.Tensor, labels: torch.Tensor, arch) -> torch.Tensor:
-        """``SupernetTrainer._reward``: validation mini-batch accuracy with batch statistics."""
-        from nasrepro.training.runtime import batch_statistics
-
-        with torch.no_grad(), batch_statistics(self.model), self.runtime.autocast():
-            logits = self.forward(images, arch)
-        return (logits.argmax(1) == labels).float().mean()
+    optim = OptimConfig(epochs=1, batch_size=batch, lr=0.05, momentum=0.9, weight_decay=1e-3)
+    return SupernetTrainer(model, archs, None, [Phase("uniform", 1.0)], optim, runtime, _StepCount(1_000_000), None,
+                           np.random.default_rng(0), log=lambda message: None)
 
 
 # ------------------------------------------------------------------------------------------ 1 + 6: train
@@ -227,8 +194,9 @@ def _train_variants(space, runtime, settings: Settings, width: float, rng: np.ra
     pool_idx = rng.choice(len(archs), size=min(settings.pool, len(archs)), replace=False)
     pool = [tuple(archs[i]) for i in pool_idx]
     torch.manual_seed(0)
-    sup = Stepper(space.build_supernet(10, width), runtime, settings.batch, supernet=True)
-    fixed = [Stepper(space.build_network(a, 10, width), runtime, settings.batch, supernet=False) for a in pool]
+    sup = timing_trainer(space.build_supernet(10, width), pool, runtime, settings.batch)
+    # the pruned supernet of each path: the network the stand-alone ground-truth job trains
+    fixed = [timing_trainer(space.build_network(a, 10, width).net, [a], runtime, settings.batch) for a in pool]
     train = BatchCycler(_synthetic_loader(runtime, settings.images, settings.batch, 1, augment=True))
     val = BatchCycler(_synthetic_loader(runtime, settings.images, settings.batch, 2, augment=False))
     reward_acc = torch.zeros((), device=runtime.device)
@@ -241,12 +209,11 @@ def _train_variants(space, runtime, settings: Settings, width: float, rng: np.ra
         for k in seq:
             x, y = next(train)
             if variant == "fixed":
-                fixed[k].step(x, y, pool[k])
+                fixed[k].train_step(x, y, [0])
                 continue
-            sup.step(x, y, pool[k])
+            sup.train_step(x, y, [k])
             if variant != "supernet":
-                vx, vy = next(val)
-                r = sup.reward(vx, vy, pool[k])
+                r = sup.reward_step(pool[k], next(val))[0]
                 if variant == "reward_sync":
                     t_read = time.perf_counter()
                     value = float(r)  # the trainer's one host read per step
@@ -318,12 +285,12 @@ def _probe_width(space, runtime, settings: Settings, log: Callable[[str], None])
     slow = {}
     for width in (1.0, 0.5):
         torch.manual_seed(0)
-        st = Stepper(space.build_supernet(10, width), runtime, settings.batch, supernet=True)
+        st = timing_trainer(space.build_supernet(10, width), archs, runtime, settings.batch)
         ts = []
         for i in range(3):
             x, y = loader.batch(0, i % len(loader))
             t0 = time.perf_counter()
-            st.step(x, y, archs[int(rng.integers(len(archs)))])
+            st.train_step(x, y, [int(rng.integers(len(archs)))])
             ts.append(time.perf_counter() - t0)
         step = median(ts[1:])
         if step <= settings.max_cpu_step_s:
@@ -535,7 +502,7 @@ def _tree_bench(n: int, repeats: int, tree_out: str | None, threads: int | None 
                 timeout: float = 1800.0) -> dict:
     spec = json.dumps({"n": n, "b": TREE_IMAGES, "c": TREE_CLASSES, "repeats": repeats, "seed": n,
                        "tree_out": tree_out, "threads": threads})
-    code = "import sys; from nasrepro.bench import _tree_worker; _tree_worker(sys.argv[1])"
+    code = "import sys; from nasrepro.tools.bench import _tree_worker; _tree_worker(sys.argv[1])"
     proc = subprocess.run([sys.executable, "-c", code, spec], capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         return {"n": n, "error": (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["failed"]}
@@ -562,21 +529,26 @@ def _trees(settings: Settings, tmp: str, log: Callable[[str], None], threads: in
 
 
 # ------------------------------------------------------------------------------------------ 7: projections
-def _projection(spec: dict, train: dict) -> dict:
-    """Wall time from the measured per-image train cost and per-image reward forward (+ sync per step)."""
+def _projection(protocol, train: dict) -> dict:
+    """Wall time from the measured per-image train cost and reward forward, and the per-step sync.
+
+    Every search step runs the validation forward (the trainer records the mini-batch accuracy even when
+    no sampler reads it); only the steps whose reward the sampler reads pay the host sync."""
+    p = protocol
     b = train["batch"]
     train_s_img = train["supernet_step_ms"] / 1e3 / b
     reward_s_img = max(train["reward_forward_ms"], 0.0) / 1e3 / b
     sync_s = max(train["reward_sync_cost_us"], 0.0) / 1e6
-    (we, wb), (se, sb) = spec["warmup"], spec["search"]
-    warm_steps = we * (PAPER_TRAIN_IMAGES // wb)
-    search_steps = se * (PAPER_TRAIN_IMAGES // sb)
-    reward_steps = int(round(spec["reward_fraction"] * search_steps))
-    warm_s = warm_steps * wb * train_s_img
-    search_s = search_steps * sb * train_s_img
-    reward_s = reward_steps * (sb * reward_s_img + sync_s)
+    warm_steps = p.warmup_epochs * (p.search_images // p.warmup_batch)
+    search_steps = p.search_epochs * (p.search_images // p.search_batch)
+    warm_s = warm_steps * p.warmup_batch * train_s_img
+    search_s = search_steps * p.search_batch * train_s_img
+    reward_s = search_steps * p.search_batch * reward_s_img + int(round(p.reward_fraction * search_steps)) * sync_s
     return {
-        "description": spec["description"],
+        "description": (f"{p.setting}, {p.method} (paper preset): warm-up {p.warmup_epochs} epochs at batch "
+                        f"{p.warmup_batch} + search {p.search_epochs} epochs at batch {p.search_batch} on "
+                        f"{p.search_images:,} images; reward read on {p.reward_fraction:.0%} of the search steps"),
+        "protocol": p.as_dict(),
         "measured_at": {"batch": b, "width": train["width"]},
         "warmup_s": warm_s,
         "search_train_s": search_s,
@@ -608,7 +580,7 @@ def run_bench(device: str = "cpu", spaces: Sequence[str] = DEFAULT_SPACES, quick
 
 def _run_bench(device, spaces, quick, log, tree_sizes, settings, threads) -> dict:
     from nasrepro.spaces import get_space
-    from nasrepro.training.runtime import make_runtime
+    from nasrepro.runtime import make_runtime
 
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     runtime = make_runtime(device, deterministic=False)
@@ -669,9 +641,11 @@ def _run_bench(device, spaces, quick, log, tree_sizes, settings, threads) -> dic
             result["packed_ground_truth"] = _packed_throughput(space, runtime, settings, width, rng)
             pk = result["packed_ground_truth"]
             log(f"  packed ground truth: {pk['networks']} networks {pk['speedup']:.2f}x faster as one pack")
+    from nasrepro.tools.protocol import paper_protocol
+
     result["projections"] = {
-        key: _projection(spec, result["spaces"][spec["space"]]["train"])
-        for key, spec in PROJECTIONS.items() if spec["space"] in result["spaces"]
+        setting: _projection(paper_protocol(setting, method), result["spaces"][setting]["train"])
+        for setting, method in PROJECTIONS.items() if setting in result["spaces"]
     }
     result["checks"] = _checks(result)
     result["meta"]["bench_seconds"] = time.perf_counter() - t_start

@@ -10,7 +10,7 @@ Measures, on the given device and at paper scale (MobileNet space of thesis App.
   average size), per worker process and with every core, since at ImageNet scale decoding can bound
   the GPU.
 
-The projection multiplies the per-image costs by the paper preset's epochs (``PROTOCOL``); it counts
+The projection multiplies the per-image costs by the paper preset's epochs (``protocol()``); it counts
 GPU compute only, so it holds when decoding keeps up (compare ``decode_images_per_s`` with the train
 rate). Synthetic images sit on the device, so the train figures exclude the host-to-device copy.
 """
@@ -26,19 +26,19 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-IMAGENET_TRAIN_IMAGES = 1_281_167
-PROTOCOL = {  # the paper preset's mobilenet-imagenet-* settings (config/config.yaml cites each)
-    "warmup_epochs": 40,          # uniform warm-up of the learned tree, 40 % of the search (App. I.1 split)
-    "search_epochs": 100,         # paper App. B: 100 epochs
-    "search_images": IMAGENET_TRAIN_IMAGES // 2,  # the 50/50 train/validation split of the training set
-    "retrain_epochs": 120,        # thesis App. II.2 ImageNet schedule
-    "retrain_images": IMAGENET_TRAIN_IMAGES,
-}
+PROTOCOL_SETTING = "mobilenet-imagenet-280"  # both budgets share it (the 330 setting merges the 280 one)
+
+
+def protocol(method: str = "mcts-learned") -> dict:
+    """Epochs and images of the paper preset's ImageNet setting (``tools.protocol``)."""
+    from nasrepro.tools.protocol import paper_protocol
+
+    return paper_protocol(PROTOCOL_SETTING, method).as_dict()
 
 
 def _time_steps(step: Callable[[int], None], device: torch.device, steps: int, repeats: int) -> float:
     """Median seconds per step over ``repeats`` runs of ``steps`` steps, after one warm-up run."""
-    from nasrepro.bench import median, sync_device
+    from nasrepro.tools.bench import median, sync_device
 
     runs = []
     for r in range(repeats + 1):
@@ -87,10 +87,10 @@ def run_imagenet_bench(device: str = "auto", budgets: tuple[float, ...] = (280.0
                        resolution: int = 224, width: float = 1.0, steps: int = 20, repeats: int = 3,
                        pool: int = 8, decode_images: int = 16384, log: Callable[[str], None] | None = None) -> dict:
     """Measured step costs and projected GPU-days per FLOPs budget (see the module docstring)."""
-    from nasrepro.bench import Stepper, median
+    from nasrepro.tools.bench import median, timing_trainer
     from nasrepro.spaces import get_space
     from nasrepro.spaces.budget import budget_population, estimate_macs, mac_table
-    from nasrepro.training.runtime import make_runtime
+    from nasrepro.runtime import make_runtime
 
     log = log or (lambda m: None)
     runtime = make_runtime(device, deterministic=False)
@@ -106,23 +106,22 @@ def run_imagenet_bench(device: str = "auto", budgets: tuple[float, ...] = (280.0
         "meta": {"device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
                  "amp_dtype": str(runtime.amp_dtype), "channels_last": runtime.channels_last, "batch": batch,
                  "resolution": resolution, "width": width, "torch": torch.__version__},
-        "protocol": dict(PROTOCOL), "budgets": {},
+        "protocol": (p := protocol()), "budgets": {},
     }
     for budget in budgets:
         archs = [tuple(int(v) for v in row) for row in budget_population(space, budget * 1e6, n=pool, seed=0)]
         torch.manual_seed(0)
         # the loop of nasrepro bench (and of SupernetTrainer): forward + loss under autocast, SGD, cosine step
-        sup = Stepper(space.build_supernet(1000, width), runtime, batch, supernet=True)
-        sup_s = _time_steps(lambda i: sup.step(x, y, archs[i % len(archs)]), dev, steps, repeats)
-        reward_s = _time_steps(lambda i: sup.reward(x, y, archs[i % len(archs)]), dev, steps, repeats)
+        sup = timing_trainer(space.build_supernet(1000, width), archs, runtime, batch)
+        sup_s = _time_steps(lambda i: sup.train_step(x, y, [i % len(archs)]), dev, steps, repeats)
+        reward_s = _time_steps(lambda i: sup.reward_step(archs[i % len(archs)], (x, y)), dev, steps, repeats)
         fixed = []
         for a in archs[: min(3, len(archs))]:
-            net = Stepper(space.build_network(a, 1000, width), runtime, batch, supernet=False)
-            fixed.append(_time_steps(lambda i, n=net, a=a: n.step(x, y, a), dev, steps, repeats))
+            net = timing_trainer(space.build_network(a, 1000, width).net, [a], runtime, batch)
+            fixed.append(_time_steps(lambda i, n=net: n.train_step(x, y, [0]), dev, steps, repeats))
             del net
         fixed_s = median(fixed)
         mem = int(torch.cuda.max_memory_allocated(dev)) if dev.type == "cuda" else None
-        p = PROTOCOL
         search_s = (p["warmup_epochs"] * p["search_images"] * sup_s / batch
                     + p["search_epochs"] * p["search_images"] * (sup_s + reward_s) / batch)
         retrain_s = p["retrain_epochs"] * p["retrain_images"] * fixed_s / batch
@@ -152,4 +151,4 @@ def run_imagenet_bench(device: str = "auto", budgets: tuple[float, ...] = (280.0
     return result
 
 
-__all__ = ["PROTOCOL", "run_imagenet_bench"]
+__all__ = ["protocol", "run_imagenet_bench"]

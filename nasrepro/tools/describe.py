@@ -27,10 +27,15 @@ def describe_arch(space_name: str, text: str) -> dict:
 
         per = lookup(arch)
         info.update({f"gt_{ds}": per[ds] for ds in COMPACT_DATASETS})
-    if space_name == "mobilenet-imagenet":
-        from nasrepro.spaces.budget import estimate_macs, mac_table
+    try:
+        table = space.cost_table()
+    except NotImplementedError:  # cell spaces: no FLOPs budgets
+        table = None
+    if table is not None:
+        from nasrepro.spaces.budget import PAPER_BUDGETS, estimate_macs
 
-        est = float(estimate_macs(mac_table(space), [arch])[0])
-        info["budget_window"] = {f"{b}M": 0.99 * b * 1e6 <= est <= b * 1e6 for b in (280, 330)}
-        info["index"] = str(info["index"])  # base-13 index exceeds int64 for some readers
+        est = float(estimate_macs(table, [arch])[0])
+        info["budget_window"] = {f"{b / 1e6:g}M": 0.99 * b <= est <= b for b in PAPER_BUDGETS}
+    if space.size() > 2**53:
+        info["index"] = str(info["index"])  # e.g. MobileNet's base-13 index exceeds what JSON readers hold exactly
     return info

@@ -48,30 +48,12 @@ def _rel_l2(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def _trainer(device: str, seed: int = 0, ckpt: Path | None = None, epochs: int = 3, uniform_only: bool = False):
-    from nasrepro.data.loader import DeviceLoader
-    from nasrepro.samplers import make_sampler
-    from nasrepro.spaces import get_space
-    from nasrepro.training.optim import OptimConfig
-    from nasrepro.training.runtime import make_runtime, seed_everything
-    from nasrepro.training.supernet import Phase, SupernetTrainer
+    from nasrepro.testing import MCTS_PHASES, tiny_trainer
+    from nasrepro.training.supernet import Phase
 
-    runtime = make_runtime(device, deterministic=True)
-    space = get_space("pooling")
-    archs = space.enumerate()
-    g = torch.Generator().manual_seed(123)
-    x = torch.randint(0, 256, (192, 3, 32, 32), dtype=torch.uint8, generator=g)
-    y = torch.randint(0, 10, (192,), generator=g)
-    rng = seed_everything(seed)
-    net = space.build_supernet(width=0.25)
-    sampler = make_sampler("mcts", space.encodings(archs), space.choices_per_decision())
-    cl = runtime.channels_last
-    train = DeviceLoader(x[:128], y[:128], 32, runtime.device, augment=True, seed=seed, channels_last=cl)
-    val = DeviceLoader(x[128:], y[128:], 32, runtime.device, augment=False, seed=seed + 1, channels_last=cl)
-    optim = OptimConfig(epochs=epochs, batch_size=32, lr=0.05, momentum=0.9, weight_decay=5e-4)
-    phases = [Phase("uniform", 1.0)] if uniform_only else [Phase("uniform", 0.4), Phase("explore", 0.25),
-                                                            Phase("sample", 0.35)]
-    return SupernetTrainer(net, archs, sampler, phases, optim, runtime, train, val, rng, checkpoint=ckpt,
-                           log=lambda m: None)
+    return tiny_trainer("pooling", "mcts", [Phase("uniform", 1.0)] if uniform_only else MCTS_PHASES, device=device,
+                        seed=seed, checkpoint=ckpt, epochs=epochs, width=0.25, train_images=128, val_images=64,
+                        batch=32)
 
 
 def check_same_seed(device: str) -> dict:
@@ -112,7 +94,7 @@ def check_packed(device: str, members: int = 4) -> dict:
 def check_stacked(device: str, archs: int = 64, width: float = 0.5, images: int = 64) -> dict:
     from nasrepro.evaluation.evaluate import evaluate_architectures
     from nasrepro.spaces import get_space
-    from nasrepro.training.runtime import batch_statistics, make_runtime
+    from nasrepro.runtime import batch_statistics, make_runtime
 
     runtime = make_runtime(device, deterministic=True)
     space = get_space("nb201")
@@ -140,7 +122,7 @@ def check_stacked(device: str, archs: int = 64, width: float = 0.5, images: int 
 def check_prefix(device: str) -> dict:
     from nasrepro.evaluation.evaluate import collect_outputs
     from nasrepro.spaces import get_space
-    from nasrepro.training.runtime import batch_statistics, make_runtime
+    from nasrepro.runtime import batch_statistics, make_runtime
 
     runtime = make_runtime(device, deterministic=True)
     out: dict[str, Any] = {}
@@ -183,7 +165,7 @@ def run_checks(device: str = "auto", only: list[str] | None = None, quick: bool 
                log: Callable[[str], None] | None = None) -> dict:
     """Run the named checks (default: all) on ``device``, at the ``QUICK`` sizes if ``quick``; returns
     ``{"device": ..., "checks": {name: result}, "ok": all passed}``."""
-    from nasrepro.training.runtime import make_runtime
+    from nasrepro.runtime import make_runtime
 
     runtime = make_runtime(device, deterministic=True)
     name = torch.cuda.get_device_name(runtime.device) if runtime.device.type == "cuda" else "cpu"

@@ -37,7 +37,7 @@ from nasrepro.training import distributed as ddp
 from nasrepro.spaces.base import Arch
 from nasrepro.training.optim import OptimConfig, make_optimizer
 from nasrepro.training.reward import Reward
-from nasrepro.training.runtime import Runtime, batch_statistics
+from nasrepro.runtime import Runtime, batch_statistics
 
 
 @dataclass
@@ -45,6 +45,18 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     visits: np.ndarray | None = None
     seconds: float = 0.0
+
+
+@dataclass
+class StepStats:
+    """What one ``train_step`` leaves on the device: the mean loss over its paths, their correct count
+    and images seen, and the last path's logits and loss (the train-data reward reads them)."""
+
+    loss: torch.Tensor
+    correct: torch.Tensor
+    seen: int
+    logits: torch.Tensor
+    last_loss: torch.Tensor
 
 
 class SupernetTrainer:
@@ -109,9 +121,31 @@ class SupernetTrainer:
                 return bound
         return self.bounds[-1]
 
-    def _val_forward(self, arch: Arch) -> tuple[torch.Tensor, torch.Tensor]:
-        """Accuracy and loss of ``arch`` on the next validation mini-batch, left on the device."""
-        images, labels = self._mine(*next(self.val), local=getattr(self.val.loader, "rank_local", False))
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor, paths: Sequence[int]) -> StepStats:
+        """One optimiser step on ``paths`` (indices into ``archs``; several for strict fairness: their
+        gradients add up into one update), with the schedule step. Everything stays on the device."""
+        self.opt.zero_grad(set_to_none=True)
+        loss_sum = torch.zeros((), device=self.runtime.device)
+        correct = torch.zeros((), device=self.runtime.device)
+        for idx in paths:
+            self.visits[idx] += 1
+            with self.runtime.autocast():
+                logits = self.train_model(images, self.archs[idx])
+                loss = F.cross_entropy(logits, labels)
+            loss.backward()
+            loss_sum += loss.detach() / len(paths)
+            correct += (logits.detach().argmax(1) == labels).sum()
+        self.opt.step()
+        self.sched.step()
+        return StepStats(loss_sum, correct, labels.shape[0] * len(paths), logits, loss)
+
+    def reward_step(self, arch: Arch, batch: tuple[torch.Tensor, torch.Tensor] | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Accuracy and loss of ``arch`` on the next validation mini-batch (or on ``batch``), with batch
+        statistics, left on the device."""
+        if batch is None:
+            batch = self._mine(*next(self.val), local=getattr(self.val.loader, "rank_local", False))
+        images, labels = batch
         with torch.no_grad(), batch_statistics(self.model), self.runtime.autocast():
             logits = self.model(images, arch)
             loss = F.cross_entropy(logits, labels)
@@ -158,7 +192,7 @@ class SupernetTrainer:
                 ) -> tuple[float, float | None]:
         """(reward for the sampler, validation accuracy if it was measured)."""
         if self.reward.data == "val":
-            acc, loss = self._val_forward(arch)
+            acc, loss = self.reward_step(arch)
         else:
             acc = (logits.detach().argmax(1) == labels).float().mean()
         # The sampler needs the reward before the next draw: this is the one host sync per step.
@@ -239,21 +273,14 @@ class SupernetTrainer:
                     paths = ddp.same_on_all_ranks(self.sampler.sample_paths(self.rng), self.runtime.device)
                 else:
                     paths = [int(self.rng.integers(n))]
-                self.opt.zero_grad(set_to_none=True)
-                for idx in paths:  # several paths (strict fairness): gradients add up, one update
-                    arch = self.archs[idx]
-                    self.visits[idx] += 1
-                    with self.runtime.autocast():
-                        logits = self.train_model(images, arch)
-                        loss = F.cross_entropy(logits, labels)
-                    loss.backward()
-                    loss_sum += loss.detach() / len(paths)
-                    correct += (logits.detach().argmax(1) == labels).sum()
-                    seen += labels.shape[0]
-                self.opt.step()
-                self.sched.step()
+                stats = self.train_step(images, labels, paths)
+                loss_sum += stats.loss
+                correct += stats.correct
+                seen += stats.seen
+                idx = paths[-1]
+                arch = self.archs[idx]
                 if phase.mode != "uniform" and self.sampler.uses_reward:
-                    reward, val_acc = self._reward(arch, logits, labels, loss)
+                    reward, val_acc = self._reward(arch, stats.logits, labels, stats.last_loss)
                     self.sampler.update(idx, reward)
                     reward_sum += reward
                     rewards += 1
@@ -263,7 +290,7 @@ class SupernetTrainer:
                 elif self.val is not None:
                     # Issue 2: the validation mini-batch accuracy is recorded at every step; with no
                     # sampler waiting for it, it stays on the device (no host sync).
-                    val_sum += self._val_forward(arch)[0]
+                    val_sum += self.reward_step(arch)[0]
                     val_steps += 1
                 self.elapsed += time.perf_counter() - t_mark
                 yield step

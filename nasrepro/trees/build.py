@@ -43,17 +43,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
 from nasrepro.errors import ConfigError
 from nasrepro.trees.tree import Tree
 
-KINDS = ("default", "learned", "accuracy", "random", "onehot", "vector")
-# Kinds built from the outputs / accuracies of the uniform warm-up supernet (paper Algorithm 1): a
-# method with such a tree needs the warm-up job and is charged for its time.
-FROM_WARMUP = frozenset({"learned", "accuracy"})
 LINKAGES = ("single", "complete", "average", "ward")
 OUTPUT_DISTANCES = ("l2", "kl", "ce")
 ENCODING_DISTANCES = ("l2", "hamming")
@@ -245,107 +242,148 @@ def _accuracy_tree(acc: np.ndarray) -> Tree:
     return Tree(parent=parent, leaf_index=leaf_index)
 
 
-def build_tree(
-    kind: str,
-    *,
-    encodings: Any = None,
-    tree_paths: Any = None,
-    outputs: Any = None,
-    accuracies: Any = None,
-    distance: str | None = None,
-    linkage: str = "average",
-    layer_weighting: bool = False,
-    seed: int = 0,
-    choices: list[int] | None = None,
-    layer_decay: float = 0.5,
-    normalize: str = "softmax",
-    cophenetic: bool = True,
-    chunk_size: int | None = None,
-) -> tuple[Tree, dict[str, Any]]:
-    """Build a search tree of the given ``kind`` (see the module docstring); returns ``(tree, info)``.
+@dataclass
+class TreeInputs:
+    """What a tree builder may use: the population's encodings and default-tree paths, the warm-up
+    supernet's outputs and accuracies (``from_warmup`` builders only), and the build options."""
 
-    ``distance`` defaults to ``"kl"`` for ``learned``; ``onehot``/``vector`` use ``"l2"`` unless
-    ``distance="hamming"`` (the output-only ``"kl"``/``"ce"`` fall back to ``"l2"`` there). ``info``
-    holds ``kind``, ``seconds`` and, for clustered kinds, ``distance``, ``linkage``, the ``condensed``
-    distance vector (float64, scipy order), the ``linkage_matrix`` and the ``cophenetic_correlation``.
-    """
-    t0 = time.perf_counter()
-    if kind not in KINDS:
-        raise TreeBuildError(f"unknown tree kind {kind!r}; known: {', '.join(KINDS)}")
-    info: dict[str, Any] = {"kind": kind}
+    encodings: Any = None
+    tree_paths: Any = None
+    outputs: Any = None
+    accuracies: Any = None
+    distance: str | None = None
+    linkage: str = "average"
+    layer_weighting: bool = False
+    seed: int = 0
+    choices: list[int] | None = None
+    layer_decay: float = 0.5
+    normalize: str = "softmax"
+    cophenetic: bool = True
+    chunk_size: int | None = None
 
-    def need(value: Any, name: str) -> Any:
+    def need(self, name: str, kind: str) -> Any:
+        value = getattr(self, name)
         if value is None:
             raise TreeBuildError(f"tree kind {kind!r} needs {name}=")
         return value
 
-    if kind == "default":
-        paths = need(tree_paths if tree_paths is not None else encodings, "tree_paths")
-        try:
-            tree = Tree.from_paths(paths)
-        except ValueError as exc:
-            raise TreeBuildError(str(exc)) from None
-    elif kind == "accuracy":
-        acc = _to_numpy(need(accuracies, "accuracies")).ravel()
-        if acc.size == 0 or not np.all(np.isfinite(acc)):
-            raise TreeBuildError("accuracies must be a non-empty finite vector")
-        tree = _accuracy_tree(acc)
+
+def from_warmup(builder: Callable) -> Callable:
+    """Mark a builder that reads the uniform warm-up supernet's outputs (paper Algorithm 1): a method
+    with such a tree needs the warm-up job and is charged for its time."""
+    builder.from_warmup = True
+    return builder
+
+
+def default_tree(kind: str, inp: TreeInputs) -> tuple[Tree, dict]:
+    paths = inp.tree_paths if inp.tree_paths is not None else inp.need("encodings", kind)
+    try:
+        return Tree.from_paths(paths), {}
+    except ValueError as exc:
+        raise TreeBuildError(str(exc)) from None
+
+
+@from_warmup
+def accuracy_tree(kind: str, inp: TreeInputs) -> tuple[Tree, dict]:
+    acc = _to_numpy(inp.need("accuracies", kind)).ravel()
+    if acc.size == 0 or not np.all(np.isfinite(acc)):
+        raise TreeBuildError("accuracies must be a non-empty finite vector")
+    return _accuracy_tree(acc), {}
+
+
+def _clustered(condensed: np.ndarray, dist: str, euclidean: bool, inp: TreeInputs, info: dict
+               ) -> tuple[Tree, dict]:
+    if condensed.size == 0:
+        raise TreeBuildError("clustering needs at least two architectures")
+    tree, cinfo = _cluster(condensed, inp.linkage, euclidean, inp.cophenetic)
+    return tree, {**info, **cinfo, "distance": dist, "linkage": inp.linkage, "condensed": condensed}
+
+
+@from_warmup
+def learned_tree(kind: str, inp: TreeInputs) -> tuple[Tree, dict]:
+    t0 = time.perf_counter()
+    dist = inp.distance or "kl"
+    condensed = pairwise_output_distances(inp.need("outputs", kind), dist, normalize=inp.normalize,
+                                          chunk_size=inp.chunk_size)
+    info = {"normalize": inp.normalize, "seconds_distance": time.perf_counter() - t0}
+    return _clustered(condensed, dist, dist == "l2", inp, info)
+
+
+def random_tree(kind: str, inp: TreeInputs) -> tuple[Tree, dict]:
+    population = next((c for c in (inp.accuracies, inp.encodings, inp.outputs, inp.tree_paths) if c is not None), None)
+    if population is None:
+        raise TreeBuildError("tree kind 'random' needs the population: pass encodings=")
+    n = len(population)
+    condensed = np.random.default_rng(inp.seed).random(n * (n - 1) // 2)
+    return _clustered(condensed, "random", False, inp, {"seed": int(inp.seed), "seconds_distance": 0.0})
+
+
+def encoding_tree(kind: str, inp: TreeInputs) -> tuple[Tree, dict]:
+    t0 = time.perf_counter()
+    # kl / ce are defined on output distributions only; encoding trees then use L2 (the paper's
+    # default metric), so a preset-wide ``distance: kl`` does not break the encoding ablation.
+    dist = inp.distance if inp.distance in ENCODING_DISTANCES else "l2"
+    if inp.distance is not None and inp.distance not in ENCODING_DISTANCES + OUTPUT_DISTANCES:
+        raise TreeBuildError(f"encoding trees use {', '.join(ENCODING_DISTANCES)} distances, got {inp.distance!r}")
+    enc = _to_numpy(inp.need("encodings", kind), np.int64)
+    feats = encoding_features(enc, kind, inp.choices, inp.layer_weighting, inp.layer_decay)  # validates inputs
+    if dist == "hamming":
+        d = enc.shape[1]
+        w = inp.layer_decay ** np.arange(d, dtype=np.float64) if inp.layer_weighting else np.ones(d)
+        condensed, euclidean = _hamming_condensed(enc, w), False
     else:
-        if kind == "learned":
-            dist = distance or "kl"
-            outs = need(outputs, "outputs")
-            condensed = pairwise_output_distances(outs, dist, normalize=normalize, chunk_size=chunk_size)
-            euclidean = dist == "l2"
-            info["normalize"] = normalize
-        elif kind == "random":
-            dist = "random"
-            n = None
-            for candidate in (accuracies, encodings, outputs, tree_paths):
-                if candidate is not None:
-                    n = len(candidate)
-                    break
-            if n is None:
-                raise TreeBuildError("tree kind 'random' needs the population: pass encodings=")
-            rng = np.random.default_rng(seed)
-            condensed = rng.random(n * (n - 1) // 2)
-            euclidean = False
-            info["seed"] = int(seed)
-        else:  # onehot / vector
-            # kl / ce are defined on output distributions only; encoding trees then use L2 (the paper's
-            # default metric), so a preset-wide ``distance: kl`` does not break the encoding ablation.
-            dist = distance if distance in ENCODING_DISTANCES else "l2"
-            if distance is not None and distance not in ENCODING_DISTANCES + OUTPUT_DISTANCES:
-                raise TreeBuildError(
-                    f"encoding trees use {', '.join(ENCODING_DISTANCES)} distances, got {distance!r}"
-                )
-            enc = _to_numpy(need(encodings, "encodings"), np.int64)
-            if dist == "hamming":
-                d = enc.shape[1]
-                w = layer_decay ** np.arange(d, dtype=np.float64) if layer_weighting else np.ones(d)
-                encoding_features(enc, kind, choices, layer_weighting, layer_decay)  # validates inputs
-                condensed = _hamming_condensed(enc, w)
-                euclidean = False
-            else:
-                feats = encoding_features(enc, kind, choices, layer_weighting, layer_decay)
-                condensed = _euclidean_condensed(feats, chunk_size)
-                euclidean = True
-            info["layer_weighting"] = bool(layer_weighting)
-            info["layer_decay"] = float(layer_decay) if layer_weighting else None
-        info["seconds_distance"] = time.perf_counter() - t0
-        if condensed.size == 0:
-            raise TreeBuildError("clustering needs at least two architectures")
-        tree, cinfo = _cluster(condensed, linkage, euclidean, cophenetic)
-        info.update(cinfo)
-        info.update({"distance": dist, "linkage": linkage, "condensed": condensed})
-    info["seconds"] = time.perf_counter() - t0
-    return tree, info
+        condensed, euclidean = _euclidean_condensed(feats, inp.chunk_size), True
+    info = {"layer_weighting": bool(inp.layer_weighting),
+            "layer_decay": float(inp.layer_decay) if inp.layer_weighting else None,
+            "seconds_distance": time.perf_counter() - t0}
+    return _clustered(condensed, dist, euclidean, inp, info)
+
+
+def tree_builder(kind: str) -> Callable[[str, TreeInputs], tuple[Tree, dict]]:
+    """The builder behind a registered tree kind (``nasrepro.trees.TREES``) or a ``module:function``
+    plug-in."""
+    from nasrepro.registry import resolve
+    from nasrepro.trees import TREES
+
+    return resolve(TREES, kind, "tree kind")
+
+
+def needs_warmup_outputs(kind: str | None) -> bool:
+    """Whether a tree of ``kind`` is built from the warm-up supernet's outputs (None: no tree)."""
+    return kind is not None and getattr(tree_builder(kind), "from_warmup", False)
+
+
+def build_tree(kind: str, **inputs: Any) -> tuple[Tree, dict[str, Any]]:
+    """Build a search tree of the given ``kind`` (see the module docstring); returns ``(tree, info)``.
+
+    ``inputs`` are the fields of ``TreeInputs``. ``distance`` defaults to ``"kl"`` for ``learned``;
+    ``onehot``/``vector`` use ``"l2"`` unless ``distance="hamming"`` (the output-only ``"kl"``/``"ce"`` fall
+    back to ``"l2"`` there). ``info`` holds ``kind``, ``seconds`` and, for clustered kinds, ``distance``,
+    ``linkage``, the ``condensed`` distance vector (float64, scipy order), the ``linkage_matrix`` and the
+    ``cophenetic_correlation``.
+    """
+    t0 = time.perf_counter()
+    try:
+        builder = tree_builder(kind)
+    except ConfigError:
+        from nasrepro.trees import TREES
+
+        raise TreeBuildError(f"unknown tree kind {kind!r}; known: {', '.join(TREES)}") from None
+    try:
+        inp = TreeInputs(**inputs)
+    except TypeError as exc:
+        raise TreeBuildError(f"bad tree inputs: {exc}") from None
+    tree, info = builder(kind, inp)
+    return tree, {"kind": kind, **info, "seconds": time.perf_counter() - t0}
 
 
 __all__ = [
-    "KINDS",
     "LINKAGES",
+    "TreeInputs",
     "TreeBuildError",
     "build_tree",
+    "needs_warmup_outputs",
+    "tree_builder",
     "condensed_index",
     "encoding_features",
     "pairwise_output_distances",

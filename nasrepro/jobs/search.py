@@ -1,0 +1,144 @@
+"""A search: a supernet trained with one method, the final selection, and the ranking of its
+architectures against the ground truth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from nasrepro import methods
+from nasrepro.benchmarks.trained import coverage, ground_truth_for
+from nasrepro.config import method_config, space_config, space_of, training_fingerprint
+from nasrepro.data.splits import eval_tensors, make_loader, nas_split
+from nasrepro.evaluation.density_trace import density_trace_hook, split_history
+from nasrepro.evaluation.evaluate import evaluate_architectures, progress_logger
+from nasrepro.evaluation.metrics import ranking_summary
+from nasrepro.evaluation.ranking import (chosen_ground_truth, distinct_paths, ranking_set, score_resumable,
+                                         select_final)
+from nasrepro.io import write_csv, write_json
+from nasrepro.spaces import get_space
+from nasrepro.spaces.population import network_cost, population
+from nasrepro.training.distributed import init_from_env
+from nasrepro.training.optim import OptimConfig
+from nasrepro.training.reward import Reward
+from nasrepro.runtime import runtime_from_config, seed_everything
+from nasrepro.training.supernet import SupernetTrainer
+
+
+@dataclass
+class Ranking:
+    """Architectures ranked (indices into the population), their supernet and ground-truth accuracies,
+    and the distinct supernet paths scored for them."""
+
+    indices: np.ndarray
+    supernet_acc: np.ndarray
+    gt_acc: np.ndarray
+    reps: np.ndarray
+
+
+def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir: str | Path,
+               warmup_outputs: str | Path | None = None, log: Callable = print,
+               trained_ground_truth: Sequence[str | Path] = ()) -> dict:
+    """Train a supernet with one sampling method, select the final architecture, rank architectures.
+
+    Launched by torchrun (``resources.nproc > 1`` in a profile), the supernet trains data-parallel on
+    every rank (``training.distributed``); rank 0 then ranks the architectures and writes the outputs.
+    """
+    init_from_env()
+    out_dir = Path(out_dir)
+    scfg = space_config(cfg, space_name)
+    method = method_config(cfg, method_name)
+    space = get_space(space_of(cfg, space_name))
+    runtime = runtime_from_config(cfg)
+    split = nas_split(cfg, scfg)
+    archs = population(scfg, space)
+    tree, tree_info = methods.build_tree_for(method, scfg, space, archs, seed, warmup_outputs)
+    sampler = methods.make_sampler_for(method, scfg, space, archs, tree)
+    plan = methods.phases(method, scfg)
+    reward = Reward.from_dict(methods.reward_options(method, scfg))
+    optim = OptimConfig.from_dict(scfg["search"])
+    rng = seed_everything(seed)
+    supernet = space.build_supernet(split.num_classes, scfg["width"])
+    train = make_loader(scfg, split.train, optim.batch_size, runtime, seed, augment=True)
+    val = make_loader(scfg, split.val, optim.batch_size, runtime, seed + 10_000, augment=False)
+    trainer = SupernetTrainer(supernet, archs, sampler, plan, optim, runtime, train, val, rng,
+                              checkpoint=out_dir / "search.ckpt.pt", reward=reward,
+                              checkpoint_every=scfg["search"].get("checkpoint_every", 1), log=log,
+                              epoch_hook=density_trace_hook(scfg, len(archs)),
+                              fingerprint=training_fingerprint(
+                                  "search", scfg, {k: v for k, v in method.items() if k != "label"}, seed))
+    trainer.resume_if_possible()
+    result = trainer.run()
+    if trainer.rank != 0:  # under torchrun the ranks trained one supernet; rank 0 ranks and writes
+        return {}
+
+    ev = scfg["evaluation"]
+    vx, vy = eval_tensors(scfg, split.val, runtime, ev.get("val_images"))
+
+    def score(indices) -> np.ndarray:
+        return evaluate_architectures(trainer.model, [archs[i] for i in indices], vx, vy, runtime, ev["batch_size"],
+                                      progress=progress_logger(log, "ranking"))
+
+    # ImageNet has no tabular ground truth (ground_truth: none): the found network is retrained instead
+    gt = None if scfg.get("ground_truth") == "none" else ground_truth_for(cfg, space_name, trained_ground_truth)
+    ranking = _rank(space, archs, gt, ev.get("rank_archs"), score, out_dir / "ranking.partial.npz", log)
+    chosen, cand_acc = select_final(sampler, len(archs), ranking.indices, ranking.supernet_acc,
+                                    scfg["selection"]["k"], rng, score)
+    arch = archs[chosen]
+    summary = {
+        "space": space_name, "method": method_name, "label": method["label"], "seed": seed,
+        "preset": cfg["preset"], "config_hash": cfg["config_hash"],
+        "arch": space.format(arch), "arch_index": space.display_index(arch),
+        **chosen_ground_truth(gt, arch),
+        **network_cost(scfg, space, arch),
+        "supernet_val_acc": cand_acc, "reward": f"{reward.metric}/{reward.data}/{reward.measure}",
+        # what ran, as the run merged it (figures read these instead of re-deriving them from the config)
+        "sampler": method["sampler"], "sampler_options": methods.effective_sampler_options(method, scfg),
+        "tree": method.get("tree"), "tree_options": methods.tree_options(method, scfg),
+        "reward_options": methods.reward_options(method, scfg),
+        "phases": [{"mode": p.mode, "fraction": p.fraction} for p in plan],
+        "train_seconds": result.seconds,
+        "device": torch.cuda.get_device_name(runtime.device) if runtime.device.type == "cuda" else "cpu",
+        "unique_visited": int((result.visits > 0).sum()), "ranked_archs": len(ranking.indices),
+        **(ranking_summary(ranking.supernet_acc, ranking.gt_acc) if gt is not None else {}),
+        **sampler.diagnostics(ranking.reps),
+        **{k: v for k, v in tree_info.items() if isinstance(v, (int, float, str))},
+    }
+    _write_search_outputs(out_dir, space, archs, ranking, result, sampler.probabilities(), summary)
+    found = (f"rank {summary['gt_rank']}, tau {summary.get('kendall_tau', float('nan')):.3f}" if gt is not None
+             else f"no ground truth; {summary.get('macs_m', float('nan')):.1f} M MACs, retrain it")
+    log(f"{method['label']} seed {seed}: chose {summary['arch']} ({found})")
+    return summary
+
+
+def _rank(space, archs, gt, limit: int | None, score: Callable, partial: Path, log: Callable) -> Ranking:
+    """Supernet accuracy of the ranked architectures (each distinct path scored once, resumably) beside
+    their ground truth (NaN where there is none)."""
+    ranked = ranking_set(len(archs), limit)
+    if gt is not None:
+        ranked = ranked[coverage(gt, [archs[i] for i in ranked])]  # trained ground truth may cover a subset
+    reps, members = distinct_paths(space, archs, ranked)
+    supernet_acc = score_resumable(score, reps, partial, log=log)[members]
+    gt_acc = np.array([gt.accuracy_of(archs[i]) for i in ranked]) if gt is not None else np.full(len(ranked), np.nan)
+    return Ranking(ranked, supernet_acc, gt_acc, reps)
+
+
+def _write_search_outputs(out_dir: Path, space, archs, ranking: Ranking, result, probs: np.ndarray,
+                          summary: dict) -> None:
+    ranked = ranking.indices
+    write_csv(out_dir / "arch_eval.csv", pd.DataFrame({
+        "arch": [space.format(archs[i]) for i in ranked], "index": [space.display_index(archs[i]) for i in ranked],
+        "supernet_val_acc": ranking.supernet_acc, "gt_acc": ranking.gt_acc, "visits": result.visits[ranked],
+        "probability": probs[ranked],
+    }))
+    trace, history = split_history(result.history, lambda i: space.format(archs[i]))
+    # always written (a header when search.density_trace is off) so the workflow can name it as an output
+    write_csv(out_dir / "density_trace.csv", trace)
+    write_csv(out_dir / "history.csv", history)
+    write_json(out_dir / "summary.json", summary)  # last: a summary implies the other outputs exist
+    (out_dir / "ranking.partial.npz").unlink(missing_ok=True)

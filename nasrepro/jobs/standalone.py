@@ -1,0 +1,105 @@
+"""Stand-alone ground truth: architectures trained alone, and the retraining of a found network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+
+from nasrepro.config import space_config, space_of, training_fingerprint
+from nasrepro.data.source import Source, load_source
+from nasrepro.data.splits import capped, eval_loader, eval_tensors, make_loader, training_source
+from nasrepro.errors import ConfigError
+from nasrepro.evaluation.evaluate import evaluate_architectures
+from nasrepro.io import write_json
+from nasrepro.spaces import get_space
+from nasrepro.spaces.base import Arch
+from nasrepro.spaces.population import network_cost
+from nasrepro.training.optim import OptimConfig
+from nasrepro.training.packed import run_concurrently
+from nasrepro.runtime import Runtime, runtime_from_config, seed_everything
+from nasrepro.training.supernet import Phase, SupernetTrainer
+
+
+def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: int, out_json: str | Path,
+                   log: Callable = print) -> list[dict]:
+    """Train architectures alone on the (capped) training set and report their test accuracies.
+
+    The architectures of one call (a "pack", ``standalone.pack`` per job in the workflow) train
+    concurrently on one device (``training.packed``); each is exactly what it would be trained alone.
+    Each checkpoints beside ``out_json``, so a killed pack resumes where it stopped. Writes a JSON list
+    with one record per architecture.
+    """
+    scfg = space_config(cfg, space_name)
+    space = get_space(space_of(cfg, space_name))
+    archs = [space.parse(a) for a in arch_texts]
+    if len(set(archs)) != len(archs):
+        raise ConfigError(f"standalone architectures repeat in {list(arch_texts)}")
+    sa = scfg["standalone"]
+    runtime = runtime_from_config(cfg)
+    source, num_classes = training_source(cfg, scfg)
+    if source.images is not None:  # one device copy shared by the pack
+        source = Source(source.labels.to(runtime.device), images=source.images.to(runtime.device))
+    test, _ = load_source(scfg["dataset"], cfg, "test")
+    test_limit = scfg["evaluation"].get("test_images")
+    optim = OptimConfig.from_dict(sa)
+    out_json = Path(out_json)
+    trainers = []
+    for arch in archs:
+        rng = seed_everything(seed)  # every member starts exactly as a job of its own would
+        # The pruned supernet keeps the forward(x, arch) call and owns only this path's weights.
+        model = space.build_network(arch, num_classes, scfg["width"]).net
+        train = make_loader(scfg, source, optim.batch_size, runtime, seed, augment=True)
+        ckpt = out_json.with_name(f"{out_json.stem}.{space.display_index(arch)}.ckpt.pt")
+        name = space.format(arch)
+        trainer = SupernetTrainer(model, [arch], None, [Phase("uniform", 1.0)], optim, runtime, train, None, rng,
+                                  checkpoint=ckpt, checkpoint_every=sa.get("checkpoint_every", 1),
+                                  log=lambda m, name=name: log(f"[{name}] {m}"),
+                                  fingerprint=training_fingerprint("standalone", scfg, name, seed))
+        trainer.resume_if_possible()
+        trainers.append(trainer)
+    results = run_concurrently(trainers)
+    rows = []
+    for arch, trainer, result in zip(archs, trainers, results):
+        acc = test_accuracy(scfg, trainer.model, arch, test, runtime, test_limit)
+        rows.append({"space": space_name, "arch": space.format(arch), "index": space.display_index(arch),
+                     "seed": seed, "test_acc": float(acc), "train_seconds": result.seconds, "epochs": optim.epochs,
+                     "pack_size": len(archs), "preset": cfg["preset"], "config_hash": cfg["config_hash"]})
+        log(f"{rows[-1]['arch']} seed {seed}: test accuracy {acc:.2f}%")
+    write_json(out_json, rows)
+    for trainer in trainers:
+        trainer.checkpoint.unlink(missing_ok=True)
+    return rows
+
+
+def test_accuracy(scfg: dict, model: torch.nn.Module, arch: Arch, test: Source, runtime: Runtime,
+                  limit: int | None) -> float:
+    """Top-1 (%) of a stand-alone network in eval mode on the (capped) test split. Image folders are
+    streamed batch by batch (ImageNet's 50,000 validation images do not fit the device at once)."""
+    batch = scfg["evaluation"]["batch_size"]
+    if test.folder is None:
+        tx, ty = eval_tensors(scfg, test, runtime, limit)
+        return float(evaluate_architectures(model, [arch], tx, ty, runtime, batch, use_batch_stats=False)[0])
+    source = capped(test, limit)
+    correct = 0.0
+    for x, y in eval_loader(scfg, source, min(batch, len(source)), runtime).iterate(0):
+        correct += evaluate_architectures(model, [arch], x, y, runtime, len(y), use_batch_stats=False)[0] * len(y)
+    return correct / len(source)
+
+
+def run_retrain(cfg: dict, space_name: str, summary_json: str | Path, seed: int, out_json: str | Path,
+                log: Callable = print) -> dict:
+    """Retrain the network a search found (its ``summary.json``) from scratch with the section's
+    ``standalone`` protocol, as the paper does for ImageNet, and record its cost beside the accuracy."""
+    found = json.loads(Path(summary_json).read_text())
+    if found.get("space") != space_name:
+        raise ConfigError(f"{summary_json} is a search of {found.get('space')!r}, not of {space_name!r}")
+    row = run_standalone(cfg, space_name, [found["arch"]], seed, out_json, log=log)[0]
+    scfg = space_config(cfg, space_name)
+    space = get_space(space_of(cfg, space_name))
+    row.update(network_cost(scfg, space, space.parse(found["arch"])))
+    row.update(method=found["method"], label=found["label"], search_seed=found["seed"])
+    write_json(out_json, [row])
+    return row

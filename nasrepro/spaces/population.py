@@ -1,0 +1,38 @@
+"""The architectures a run trains and ranks, and what a found network costs."""
+
+from __future__ import annotations
+
+import functools
+
+from nasrepro.spaces import get_space
+from nasrepro.spaces.base import Arch, SearchSpace
+
+
+def population(scfg: dict, space: SearchSpace) -> list[Arch]:
+    """The whole space, or, for a space too large to enumerate (ImageNet MobileNet, 13^21), the
+    FLOPs-budget population of the section (``budget_mmacs``, ``population_size``):
+    ``spaces.budget.budget_population`` with seed 0, so every method, seed and job of a setting shares
+    one population."""
+    if "budget_mmacs" not in scfg:
+        return space.enumerate()
+    return _budget_population(space.name, float(scfg["budget_mmacs"]), int(scfg.get("population_size", 10_000)))
+
+
+@functools.lru_cache(maxsize=4)
+def _budget_population(space_name: str, mmacs: float, n: int) -> list[Arch]:
+    from nasrepro.spaces.budget import budget_population
+
+    rows = budget_population(get_space(space_name), mmacs * 1e6, n=n, seed=0)
+    return [tuple(int(v) for v in row) for row in rows]
+
+
+def network_cost(scfg: dict, space: SearchSpace, arch: Arch) -> dict:
+    """MACs and parameters (millions) of a found network at paper scale (width 1, the space's input
+    size), for settings searched under a FLOPs budget; empty for the others."""
+    if "budget_mmacs" not in scfg:
+        return {}
+    from nasrepro.spaces.budget import estimate_macs, estimate_params
+
+    table = space.cost_table()
+    return {"macs_m": float(estimate_macs(table, [arch])[0]) / 1e6,
+            "params_m": float(estimate_params(table, [arch])[0]) / 1e6}
