@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -24,9 +25,58 @@ class OptimConfig:
         return cls(**{k: v for k, v in d.items() if k in keys})
 
 
+def _is_lazy_dynamo_wrapper(fn) -> bool:
+    """Whether ``fn`` is the wrapper ``torch._compile._disable_dynamo`` puts around optimiser methods: on
+    its first call it imports ``torch._dynamo`` (about a second) just to mark the method as not traced."""
+    from torch._compile import _disable_dynamo
+
+    code = _disable_dynamo(lambda: None).__code__  # builds the wrapper only; imports nothing
+    return getattr(fn, "__code__", None) is code and hasattr(fn, "__wrapped__")
+
+
+def keep_compiler_unloaded() -> None:
+    """Let optimiser and scheduler methods run without importing ``torch._dynamo`` in a process that
+    never compiles: each lazy wrapper is handed its own function as the already "disabled" version, which
+    is exactly what it runs when nothing is being compiled. A process that compiles has imported the
+    compiler before it builds its optimiser (``Runtime.prepare``), and keeps the wrappers as they are."""
+    if "torch._dynamo" in sys.modules:
+        return
+    classes = [torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]
+    seen = set()
+    while classes:
+        cls = classes.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        classes.extend(cls.__subclasses__())
+        for attr in vars(cls).values():
+            if _is_lazy_dynamo_wrapper(attr):
+                setattr(attr.__wrapped__, "__dynamo_disable", attr.__wrapped__)
+
+
+class SGD(torch.optim.SGD):
+    """torch's SGD, whose ``step`` skips the compiler's graph-break wrapper while nothing is compiled.
+
+    ``torch.optim.SGD.step`` is wrapped so that a compiled graph breaks around it; the wrapper imports
+    ``torch._dynamo`` on its first call (about a second of every job's start-up) and otherwise only runs
+    the update under ``torch.no_grad()``, which is what this does. With the compiler loaded (``compile:
+    true``) torch's own step runs. The update is torch's, so results are bit-identical (tested)."""
+
+    @torch.no_grad()
+    def _plain_step(self, closure=None):
+        return torch.optim.SGD.step.__wrapped__(self, closure)
+
+    def step(self, closure=None):
+        if "torch._dynamo" in sys.modules or self.defaults["differentiable"] or \
+                not hasattr(torch.optim.SGD.step, "__wrapped__"):
+            return super().step(closure)
+        return self._plain_step(closure)  # torch's step runs a closure under enable_grad itself
+
+
 def make_optimizer(model: nn.Module, cfg: OptimConfig, total_steps: int):
+    keep_compiler_unloaded()
     # No weight decay on BN/bias parameters would be a tuning choice the seeds never mention; keep plain SGD.
-    opt = torch.optim.SGD(
+    opt = SGD(
         model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov
     )
     steps = max(1, total_steps)
