@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from nasrepro.data.loader import DeviceLoader
 from nasrepro.errors import ConfigError
 from nasrepro.samplers import make_sampler
 from nasrepro.samplers.density import (
@@ -12,10 +11,9 @@ from nasrepro.samplers.density import (
     mean_cosine_distance,
     prototype_density,
 )
+from nasrepro import testing
 from nasrepro.spaces import get_space
-from nasrepro.training.optim import OptimConfig
-from nasrepro.training.runtime import make_runtime, seed_everything
-from nasrepro.training.supernet import Phase, SupernetTrainer
+from nasrepro.training.supernet import Phase
 
 
 def clustered_features(n_dense=30, n_sparse=6, dim=8, seed=0):
@@ -110,20 +108,8 @@ def test_fair_sampler_trains_every_choice_once_per_step():
 
 
 def tiny_trainer(sampler_name, seed=0, ckpt=None, **options):
-    space = get_space("nb-macro")
-    archs = space.enumerate()
-    g = torch.Generator().manual_seed(5)
-    x = torch.randint(0, 256, (64, 3, 32, 32), dtype=torch.uint8, generator=g)
-    y = torch.randint(0, 10, (64,), generator=g)
-    rng = seed_everything(seed)
-    sampler = make_sampler(sampler_name, space.encodings(archs), space.choices_per_decision(), **options)
-    train = DeviceLoader(x[:32], y[:32], 16, "cpu", augment=True, seed=seed)
-    val = DeviceLoader(x[32:], y[32:], 16, "cpu", augment=False, seed=seed + 1)
-    optim = OptimConfig(epochs=2, batch_size=16, lr=0.05, momentum=0.9, weight_decay=5e-4)
-    phases = [Phase("uniform", 0.5), Phase("sample", 0.5)]
-    return SupernetTrainer(space.build_supernet(width=0.125), archs, sampler, phases, optim,
-                           make_runtime("cpu", deterministic=True), train, val, rng, checkpoint=ckpt,
-                           log=lambda m: None)
+    return testing.tiny_trainer("nb-macro", sampler_name, [Phase("uniform", 0.5), Phase("sample", 0.5)], seed=seed,
+                                checkpoint=ckpt, epochs=2, train_images=32, val_images=32, data_seed=5, **options)
 
 
 @pytest.mark.filterwarnings("ignore:Seems like .optimizer.step")
@@ -239,7 +225,7 @@ def test_density_trace_of_a_search_and_its_figure(tmp_path):
 
     from nasrepro.config import load, resolve
     from nasrepro.jobs import run_search
-    from nasrepro.reporting.figure_builders import FIGURES
+    from nasrepro import catalogue
 
     cfg = resolve(load("config/config.yaml", {"preset": "demo"}))
     section = cfg["pooling-ch5"]
@@ -253,5 +239,5 @@ def test_density_trace_of_a_search_and_its_figure(tmp_path):
     assert np.isfinite(trace["mean_distance"]).all() and (trace["mean_distance"] >= 0).all()
     assert trace.groupby("epoch")["mean_distance"].std().gt(0).all()  # trained outputs tell architectures apart
     assert "mean_distance" not in pd.read_csv(out / "history.csv").columns
-    FIGURES["thesis_fig5_4"](cfg, [out / "density_trace.csv"], tmp_path / "f.pdf", tmp_path / "f.png")
+    catalogue.get("thesis_fig5_4").builder(cfg, [out / "density_trace.csv"], tmp_path / "f.pdf", tmp_path / "f.png")
     assert (tmp_path / "f.pdf").stat().st_size > 0 and (tmp_path / "f.png").stat().st_size > 0

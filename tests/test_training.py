@@ -1,38 +1,18 @@
+import copy
 import numpy as np
 import pytest
 import torch
 
-from nasrepro.data.loader import DeviceLoader
 from nasrepro.errors import CheckpointError, TrainingDiverged
 from nasrepro.io import load_checkpoint
 from nasrepro.samplers.uniform import UniformSampler
-from nasrepro.spaces import get_space
-from nasrepro.training.optim import OptimConfig
 from nasrepro.training.reward import Reward
-from nasrepro.training.runtime import make_runtime, seed_everything
-from nasrepro.training.supernet import Phase, SupernetTrainer, phase_bounds
+from nasrepro.testing import tiny_trainer, weights
+from nasrepro.training.supernet import Phase, phase_bounds
 
 
 def make_trainer(ckpt=None, lr=0.05, epochs=3, seed=0, reward=None):
-    space = get_space("pooling")
-    archs = space.enumerate()
-    g = torch.Generator().manual_seed(123)
-    x = torch.randint(0, 256, (96, 3, 32, 32), dtype=torch.uint8, generator=g)
-    y = torch.randint(0, 10, (96,), generator=g)
-    runtime = make_runtime("cpu", deterministic=True)
-    rng = seed_everything(seed)
-    net = space.build_supernet(width=0.125)
-    sampler = UniformSampler(space.encodings(archs), space.choices_per_decision())
-    train = DeviceLoader(x[:64], y[:64], 16, "cpu", augment=True, seed=seed)
-    val = DeviceLoader(x[64:], y[64:], 16, "cpu", augment=False, seed=seed + 1)
-    optim = OptimConfig(epochs=epochs, batch_size=16, lr=lr, momentum=0.9, weight_decay=5e-4)
-    phases = [Phase("uniform", 0.4), Phase("explore", 0.25), Phase("sample", 0.35)]
-    return SupernetTrainer(net, archs, sampler, phases, optim, runtime, train, val, rng, checkpoint=ckpt,
-                           log=lambda m: None, reward=reward)
-
-
-def weights(trainer):
-    return torch.cat([p.detach().flatten() for p in trainer.model.parameters()])
+    return tiny_trainer("pooling", "uniform", checkpoint=ckpt, lr=lr, epochs=epochs, seed=seed, reward=reward)
 
 
 def test_phase_bounds_cover_all_steps():
@@ -185,3 +165,36 @@ def test_a_checkpoint_of_another_configuration_is_not_resumed(tmp_path):
     assert not other.resume_if_possible() and other.start_epoch == 0
     fresh = make_trainer()
     assert torch.equal(weights(other), weights(fresh))  # nothing of the old run was loaded
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_our_sgd_steps_exactly_as_torch_sgd(nesterov):
+    from nasrepro.training.optim import SGD
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    twin = copy.deepcopy(model)
+    kwargs = dict(lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=nesterov)
+    ours, ref = SGD(model.parameters(), **kwargs), torch.optim.SGD(twin.parameters(), **kwargs)
+    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    for _ in range(4):
+        for net, opt in ((model, ours), (twin, ref)):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(net(x), y).backward()
+            opt.step()
+    for a, b in zip(model.parameters(), twin.parameters()):
+        assert torch.equal(a, b)
+    assert ours.state_dict()["state"].keys() == ref.state_dict()["state"].keys()
+
+
+def test_a_training_job_never_imports_the_compiler():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from nasrepro.testing import tiny_trainer\n"
+            "tiny_trainer(epochs=1).run()\n"
+            "print('torch._dynamo' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False"

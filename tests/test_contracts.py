@@ -1,0 +1,111 @@
+"""The contract every registered sampler and search space keeps, checked for each entry of the
+registries: a new sampler or space is covered by adding its registry line."""
+
+import numpy as np
+import pytest
+import torch
+
+from nasrepro.errors import ConfigError
+from nasrepro.samplers import SAMPLERS, make_sampler, sampler_class
+from nasrepro.samplers.phases import PHASE_MODES
+from nasrepro.spaces import SPACES, get_space
+from nasrepro.testing import synthetic_images, tiny_trainer, weights
+
+
+def _space_for(name: str) -> str:
+    """Pooling (36 architectures), unless the sampler cannot run there (strict fairness needs equal
+    choices per decision): then NAS-Bench-Macro."""
+    space = get_space("pooling")
+    try:
+        make_sampler(name, space.encodings(), space.choices_per_decision())
+        return "pooling"
+    except ConfigError:
+        return "nb-macro"
+
+
+def _trainer(name: str, **kwargs):
+    cls = sampler_class(name)
+    search = {"phases": [0.4, 0.25, 0.35], "warmup_fraction": 0.5}
+    return tiny_trainer(_space_for(name), name, cls.phases(search), epochs=2, train_images=32, val_images=16,
+                        **kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+def test_sampler_resumes_to_the_same_run_and_is_deterministic(name, tmp_path):
+    full, again = _trainer(name), _trainer(name)
+    full.run(), again.run()
+    assert torch.equal(weights(full), weights(again)) and np.array_equal(full.visits, again.visits)
+    first = _trainer(name, checkpoint=tmp_path / "ck.pt")
+    first.run(stop_after_epoch=1)
+    second = _trainer(name, checkpoint=tmp_path / "ck.pt")
+    assert second.resume_if_possible()
+    second.run()
+    assert torch.equal(weights(full), weights(second))
+    assert np.array_equal(full.visits, second.visits)
+    assert np.array_equal(full.sampler.probabilities(), second.sampler.probabilities())
+    assert full.sampler.select(3, np.random.default_rng(1)) == second.sampler.select(3, np.random.default_rng(1))
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+def test_sampler_probabilities_selection_and_drawn_paths_are_valid(name):
+    trainer = _trainer(name)
+    trainer.run()
+    sampler, n = trainer.sampler, len(trainer.archs)
+    p = sampler.probabilities()
+    assert p.shape == (n,) and (p >= 0).all() and p.sum() == pytest.approx(1.0)
+    for k in (1, 4):
+        chosen = sampler.select(k, np.random.default_rng(0))
+        assert 1 <= len(chosen) <= k and len(set(chosen)) == len(chosen)
+        assert all(isinstance(i, int) and 0 <= i < n for i in chosen)
+    paths = sampler.sample_paths(np.random.default_rng(0))
+    assert paths and all(0 <= int(i) < n for i in paths)
+    x, y = synthetic_images(4, 9)
+    logits = trainer.model(x.float() / 255.0, trainer.archs[int(paths[0])])  # a drawn path runs forward
+    assert logits.shape == (4, 10) and torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+def test_sampler_phase_plan_is_well_formed(name):
+    cls = sampler_class(name)
+    plan = cls.phases({"phases": [0.4, 0.25, 0.35], "warmup_fraction": 0.25})
+    assert plan and all(p.mode in PHASE_MODES and p.fraction > 0 for p in plan)
+    assert sum(p.fraction for p in plan) == pytest.approx(1.0)
+    if not cls.uses_reward:  # nothing would feed an explore phase
+        assert "explore" not in [p.mode for p in plan]
+    if cls.guides_selection:
+        from nasrepro.samplers.base import Sampler
+
+        assert cls.probabilities is not Sampler.probabilities
+
+
+SMALL = 100_000  # spaces up to this size are enumerated whole
+
+
+@pytest.mark.parametrize("name", sorted(SPACES))
+def test_space_names_indices_and_a_forward_pass(name):
+    space = get_space(name)
+    rng = np.random.default_rng(0)
+    archs = space.sample(rng, 5) if space.size() > SMALL else [space.enumerate()[i] for i in
+                                                                 rng.choice(space.size(), 5, replace=False)]
+    choices = space.choices_per_decision()
+    for arch in archs:
+        assert len(arch) == len(choices) and all(0 <= a < c for a, c in zip(arch, choices))
+        assert space.parse(space.format(arch)) == tuple(arch)
+        if hasattr(space, "from_index"):
+            assert space.from_index(space.index(arch)) == tuple(arch)
+        assert space.supernet_key(space.supernet_key(arch)) == space.supernet_key(arch)
+    assert len({space.display_index(a) for a in archs}) == len(archs)  # the printed numbers tell them apart
+    if space.size() <= SMALL:
+        every = space.enumerate()
+        assert len(every) == space.size() == len(set(every))
+        assert [space.index(a) for a in every[:50]] == list(range(min(50, len(every))))
+    torch.manual_seed(0)
+    supernet = space.build_supernet(10, 0.125).eval()
+    x = torch.randn(2, 3, 32, 32)
+    for arch in archs[:2]:
+        with torch.no_grad():
+            out = supernet(x, arch)
+            alone = space.build_network(arch, 10, 0.125).eval()(x)
+        assert out.shape == alone.shape == (2, 10) and torch.isfinite(out).all()
+        own = sum(p.numel() for p in space.build_network(arch, 10, 0.125).parameters())
+        assert own <= sum(p.numel() for p in supernet.parameters())
