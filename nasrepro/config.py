@@ -141,7 +141,9 @@ def resolve(cfg: dict) -> dict:
 
 def _check_compare(compare: dict, methods: dict) -> dict:
     """``compare``: target -> extra methods; both must exist, so a typo stops the workflow at once."""
-    from nasrepro import catalogue
+    if not compare:
+        return {}
+    from nasrepro import catalogue  # the reporting builders: only when there is something to check
 
     for target, names in compare.items():
         catalogue.get(target)

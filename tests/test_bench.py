@@ -4,6 +4,8 @@ targets belong to the bench output, not to tests)."""
 import json
 import math
 
+import pytest
+
 from nasrepro.tools.bench import format_bench, run_bench
 from nasrepro.samplers import SAMPLERS
 
@@ -12,6 +14,7 @@ def _positive(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
 
 
+@pytest.mark.workflow  # the tree figures are measured in a subprocess each
 def test_quick_bench_pooling_has_every_figure():
     r = run_bench("cpu", spaces=("pooling",), quick=True, tree_sizes=(36,), threads=1, log=lambda m: None)
     json.dumps(r, allow_nan=False)  # strict JSON

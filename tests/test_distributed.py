@@ -57,6 +57,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.workflow  # spawns the ranks as processes
 def test_ddp_two_ranks_equal_single_process_micro_batches(tmp_path):
     out = str(tmp_path / "ddp.pt")
     mp.spawn(worker, args=(free_port(), out), nprocs=WORLD, join=True)
@@ -87,27 +88,15 @@ def test_rank_slices_partition_the_batch():
 
 def trainer_worker(rank: int, port: int, out_dir: str, stop_after: int | None) -> None:
     """SupernetTrainer under a 2-rank process group, with an MCTS sampler fed by validation rewards."""
-    from nasrepro.data.loader import DeviceLoader
-    from nasrepro.samplers import make_sampler
-    from nasrepro.training.optim import OptimConfig
-    from nasrepro.runtime import make_runtime, seed_everything
-    from nasrepro.training.supernet import Phase, SupernetTrainer
+    from nasrepro.testing import tiny_trainer
+    from nasrepro.training.supernet import Phase
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(WORLD))
     torch.set_num_threads(1)
     ddp.init_from_env("gloo")
-    space = get_space("nb-macro")
-    archs = space.enumerate()
-    g = torch.Generator().manual_seed(3)
-    x = torch.randint(0, 256, (64, 3, 32, 32), dtype=torch.uint8, generator=g)
-    y = torch.randint(0, 10, (64,), generator=g)
-    rng = seed_everything(0)
-    sampler = make_sampler("mcts", space.encodings(archs), space.choices_per_decision())
-    trainer = SupernetTrainer(
-        space.build_supernet(width=0.125), archs, sampler, [Phase("explore", 0.5), Phase("sample", 0.5)],
-        OptimConfig(epochs=2, batch_size=16, lr=0.05, momentum=0.9, weight_decay=5e-4),
-        make_runtime("cpu", deterministic=True), DeviceLoader(x[:32], y[:32], 16, "cpu", augment=True, seed=0),
-        DeviceLoader(x[32:], y[32:], 16, "cpu", seed=1), rng, checkpoint=f"{out_dir}/ck.pt", log=lambda m: None)
+    trainer = tiny_trainer("nb-macro", "mcts", [Phase("explore", 0.5), Phase("sample", 0.5)], epochs=2,
+                           train_images=32, val_images=32, data_seed=3, checkpoint=f"{out_dir}/ck.pt")
+    sampler = trainer.sampler
     trainer.resume_if_possible()
     result = trainer.run(stop_after_epoch=stop_after)
     torch.save({"weights": {k: v.detach().clone() for k, v in trainer.model.state_dict().items()},
@@ -117,6 +106,7 @@ def trainer_worker(rank: int, port: int, out_dir: str, stop_after: int | None) -
     dist.destroy_process_group()
 
 
+@pytest.mark.workflow  # spawns the ranks as processes
 def test_trainer_ranks_train_the_same_paths_and_resume(tmp_path):
     full, cut = tmp_path / "full", tmp_path / "cut"
     full.mkdir(), cut.mkdir()

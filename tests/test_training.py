@@ -187,6 +187,7 @@ def test_our_sgd_steps_exactly_as_torch_sgd(nesterov):
     assert ours.state_dict()["state"].keys() == ref.state_dict()["state"].keys()
 
 
+@pytest.mark.workflow  # a fresh interpreter: the compiler must not be loaded already
 def test_a_training_job_never_imports_the_compiler():
     import subprocess
     import sys
