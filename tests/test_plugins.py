@@ -104,6 +104,13 @@ def test_plugin_sampler_runs_a_search_through_the_cli_and_gets_a_table_row(tmp_p
     wanted = catalogue.inputs(json.loads(resolved.read_text()), "table1")  # the table rule's inputs
     assert str(run_dir / "summary.json") in wanted
     assert wanted.index(str(run_dir / "summary.json")) > max(i for i, f in enumerate(wanted) if "/mcts-learned/" in f)
+    # and Snakemake schedules the plug-in's search for the table (dry run, the plug-in on PYTHONPATH)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "plugins"), os.environ.get("PYTHONPATH", "")])}
+    dry = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-p", "-s", str(REPO / "Snakefile"),
+                          "--directory", str(tmp_path), "--configfile", str(cfg), "--config", "preset=demo",
+                          "--", "tables/table1.csv"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert dry.returncode == 0, (dry.stdout + dry.stderr)[-3000:]
+    assert "--method random-walk --seed 0" in dry.stdout + dry.stderr
     _cli(["search", "--config-json", str(resolved), "--space", "pooling", "--method", "random-walk", "--seed", "0",
           "--out-dir", str(run_dir)], tmp_path)
     summary = json.loads((run_dir / "summary.json").read_text())
