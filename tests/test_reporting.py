@@ -49,6 +49,28 @@ def test_table1_keeps_reference_rows_and_marks_unimplemented_methods(tmp_path):
     assert set(frame["preset"]) == {"demo"}
 
 
+def test_rows_we_do_not_run_keep_every_published_cell_per_setting(tmp_path):
+    """Thesis Table 5.2 prints Gradient and Representational for Pooling and NAS-Bench-Macro: each of those
+    cells is in the output, on the row of its setting, beside the rows we run."""
+    paths = []
+    for space in ("pooling-ch5", "nb-macro-ch5"):
+        (tmp_path / space).mkdir()
+        (tmp_path / space / "summary.json").write_text(json.dumps({**summary("debiased", 0, 90.0, 5, 0.1),
+                                                                   "space": space}))
+        paths.append(tmp_path / space / "summary.json")
+    cfg = {"preset": "demo", "config_hash": "abc", "methods": {"debiased": {"sampler": "density"}}}
+    frame = catalogue.get("thesis_table5_2").builder(cfg, paths).set_index(["space", "method"])
+    assert frame.index.is_unique and len(frame) == 6  # 2 runs + 2 settings x 2 rows we do not run
+    for (space, method), values in published.THESIS_TABLE5_2.items():
+        if method not in ("gradient", "representational"):
+            continue
+        row = frame.loc[(space, method)]
+        assert row["arch"] == "not implemented"
+        for field, value in values.items():
+            assert row[f"published_{field}"] == value, (space, method, field)
+    assert frame.index.get_level_values("space").notna().all()
+
+
 def test_table5_3_columns_say_why_they_are_empty():
     from nasrepro.config import load, resolve
     from nasrepro.reporting.builders import TABLE5_3_COLUMNS, table5_3_skip_reason
@@ -112,3 +134,18 @@ def test_thesis_fig5_5_orders_by_ground_truth_and_draws_every_temperature(tmp_pa
     assert list(seen["s"]) == ["stand-alone (ground truth)", "supernet, Uniform", "supernet, tau = 25",
                                "supernet, Debiased (ours), tau = 5"]
     assert list(seen["s"]["supernet, tau = 25"]) == [3, 2, 1]
+
+
+def test_thesis_table2_1_puts_our_retraining_beside_the_published_ground_truth(tmp_path):
+    records = [{"space": "pooling", "arch": "[4,3,3]", "index": 24, "seed": 0, "test_acc": 90.0},
+               {"space": "pooling", "arch": "[4,3,3]", "index": 24, "seed": 1, "test_acc": 92.0},
+               {"space": "pooling", "arch": "[7,1,2]", "index": 34, "seed": 0, "test_acc": 93.0}]
+    (tmp_path / "pack0_s0.json").write_text(json.dumps(records))
+    frame = catalogue.get("thesis_table2_1").builder({"preset": "demo", "config_hash": "abc"},
+                                                     [tmp_path / "pack0_s0.json"]).set_index("arch")
+    assert len(frame) == 36 and frame["published_acc"].notna().all()
+    row = frame.loc["[4,3,3]"]
+    assert (row["trained_acc"], row["trained_runs"], row["trained_rank"]) == (91.0, 2, 2)  # [7,1,2] is first
+    assert row["delta_acc"] == pytest.approx(91.0 - row["published_acc"])
+    assert row["delta_rank"] == 2 - row["published_rank"]
+    assert np.isnan(frame.loc["[1,1,8]", "delta_acc"])  # not retrained: no delta

@@ -59,6 +59,12 @@ NOT_IMPLEMENTED = "not implemented"
 QUOTED = "quoted from its paper (not reproduced)"
 
 
+def printed_spaces(pub: dict, method: str, space_name: str | None) -> list[str | None]:
+    """The settings a row we do not run is printed for: every setting a multi-space table (values keyed
+    by (setting, method)) prints it in, else the table's own setting."""
+    return [key[0] for key in pub if isinstance(key, tuple) and key[1] == method] or [space_name]
+
+
 def method_table(space_name: str | None, pub: dict, default_arch: str | None = None, reference_rows: bool = True,
                  not_implemented: dict[str, str] | None = None, labels: dict[str, str] | None = None,
                  quoted: dict[str, str] | None = None,
@@ -90,10 +96,10 @@ def method_table(space_name: str | None, pub: dict, default_arch: str | None = N
             head = [reference_row("default", "Default Arch.", space.parse(default_arch), space, gt)] if default_arch else []
             tail = [reference_row("best", "Best", gt.best(), space, gt)]
         # Methods the harness does not run keep their row, with the published values only.
-        missing = [{"space": space_name, "method": m, "label": label, "arch": QUOTED}
-                   for m, label in (quoted or {}).items()]
-        missing += [{"space": space_name, "method": m, "label": label, "arch": NOT_IMPLEMENTED}
-                    for m, label in (not_implemented or {}).items()]
+        missing = [{"space": sp, "method": m, "label": label, "arch": QUOTED}
+                   for m, label in (quoted or {}).items() for sp in printed_spaces(pub, m, space_name)]
+        missing += [{"space": sp, "method": m, "label": label, "arch": NOT_IMPLEMENTED}
+                    for m, label in (not_implemented or {}).items() for sp in printed_spaces(pub, m, space_name)]
         missing += [{"space": sp, "method": m, "label": label, "arch": f"not applicable: {why}"}
                     for (sp, m), (label, why) in (not_applicable or {}).items()]
         rows = pd.concat([pd.DataFrame(head), rows, pd.DataFrame(missing), pd.DataFrame(tail)], ignore_index=True)

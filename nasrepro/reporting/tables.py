@@ -116,4 +116,6 @@ def ground_truth_table(space: SearchSpace, gt: GroundTruth, trained: pd.DataFram
         agg.columns = ["arch", "trained_acc", "trained_std", "trained_runs"]
         frame = frame.merge(agg, on="arch", how="left")
         frame["trained_rank"] = frame["trained_acc"].rank(ascending=False, method="min")
+        frame["delta_acc"] = frame["trained_acc"] - frame["published_acc"]
+        frame["delta_rank"] = frame["trained_rank"] - frame["published_rank"]
     return frame
