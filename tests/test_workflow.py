@@ -25,6 +25,9 @@ def tiny_config(tmp: Path) -> Path:
     pool["search"].update(epochs=2, batch_size=32)
     pool["tree"]["val_batch"] = 16
     pool["evaluation"].update(val_images=40, test_images=40, batch_size=40)
+    ch5 = cfg["presets"]["demo"]["pooling-ch5"]  # the Chapter 5 setting pooling_uniform_tau reads
+    ch5.update(train_images=160, seeds=[0], evaluation=dict(pool["evaluation"]))
+    ch5["search"].update(epochs=2, batch_size=32)
     nb = cfg["presets"]["demo"]["nb-macro"]
     nb.update(train_images=160, seeds=[0], standalone_archs=["22212220"])
     nb["standalone"].update(epochs=1, batch_size=32)
@@ -80,6 +83,7 @@ def test_tiny_end_to_end_run(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     tau = pd.read_csv(tmp_path / "tables/pooling_uniform_tau.csv")
     assert set(tau["preset"]) == {"demo"} and tau["config_hash"].nunique() == 1
+    assert set(tau["space"]) == {"pooling-ch5"}  # the protocol of the published 0.16 (thesis Table 5.1)
     assert -1 <= tau["kendall_tau"].iloc[-1] <= 1
     assert (tmp_path / "figures/thesis_fig2_5.pdf").stat().st_size > 0
     rows = json.loads((tmp_path / "results/demo/pooling/standalone/pack0_s0.json").read_text())

@@ -42,12 +42,13 @@ def thesis_table2_1(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
 
 
 def pooling_uniform_tau(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
-    """Kendall's tau of uniformly trained supernets per seed, mean ± std, beside thesis Table 5.1's 0.16."""
+    """Kendall's tau of uniformly trained supernets per seed, mean ± std, beside thesis Table 5.1's 0.16,
+    which the thesis measured under its Chapter 5 protocol: the runs are that setting's (``pooling-ch5``)."""
     rows = load_summaries(inputs)
-    frame = pd.DataFrame([{k: r[k] for k in ("seed", "kendall_tau", "spearman", "precision_at_5", "arch", "gt_rank")}
-                          for r in rows])
+    frame = pd.DataFrame([{k: r[k] for k in ("space", "seed", "kendall_tau", "spearman", "precision_at_5", "arch",
+                                             "gt_rank")} for r in rows])
     mean, std = frame["kendall_tau"].mean(), frame["kendall_tau"].std(ddof=0)
-    summary = pd.DataFrame([{"seed": "mean±std", "kendall_tau": mean, "kendall_tau_std": std,
+    summary = pd.DataFrame([{"space": frame["space"].iloc[0], "seed": "mean±std", "kendall_tau": mean, "kendall_tau_std": std,
                              "spearman": frame["spearman"].mean(), "precision_at_5": frame["precision_at_5"].mean()}])
     out = pd.concat([frame, summary], ignore_index=True)
     out["published_kendall_tau"] = published.THESIS_TABLE5_1_TAU["pooling"]["uniform"]
