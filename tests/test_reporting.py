@@ -149,3 +149,37 @@ def test_thesis_table2_1_puts_our_retraining_beside_the_published_ground_truth(t
     assert row["delta_acc"] == pytest.approx(91.0 - row["published_acc"])
     assert row["delta_rank"] == 2 - row["published_rank"]
     assert np.isnan(frame.loc["[1,1,8]", "delta_acc"])  # not retrained: no delta
+
+
+@pytest.mark.parametrize("preset", ["demo", "paper"])
+def test_every_nb_macro_row_is_fed_by_a_run_with_the_published_reward(preset):
+    """Paper Tables 3 and 6 print their rows per reward; each row's method must run that reward, and a
+    row printed in both tables (MCTS + Reg. = Default Tree + Reg, rel. val. acc.) comes from one run."""
+    import yaml
+
+    from nasrepro import config, methods
+
+    raw = yaml.safe_load(open("config/config.yaml"))
+    cfg = config.resolve({**raw, "preset": preset})
+    for target, rewards in (("table3", published.PAPER_TABLE3_REWARDS), ("table6", published.PAPER_TABLE6_REWARDS)):
+        (need,) = catalogue.get(target).needs
+        assert set(need.methods) == set(rewards), target  # every row the table runs has a published reward
+        for m in need.methods:
+            r = methods.reward_options(cfg["methods"][m], cfg["nb-macro"])
+            assert f"{r['metric']}/{r['data']}/{r['measure']}" == rewards[m], (target, m)
+    key = lambda row: (row["arch"], row["best_acc"], row["best_rank"])
+    shared = {key(v): m for m, v in published.PAPER_TABLE6.items()}
+    for m, row in published.PAPER_TABLE3.items():
+        if m != "best" and key(row) in shared:  # "best" is the ground truth's optimum, not a run
+            assert shared[key(row)] == m, f"Table 3's {m} row is Table 6's {shared[key(row)]} row"
+
+
+def test_a_run_with_another_reward_cannot_feed_a_published_row(tmp_path):
+    from nasrepro.errors import ConfigError
+
+    (tmp_path / "summary.json").write_text(json.dumps({**summary("mcts-reg-rel-val-acc", 0, 92.0, 30, 0.1),
+                                                       "space": "nb-macro", "reward": "abs/val/acc"}))
+    cfg = {"preset": "demo", "config_hash": "abc", "methods": {"mcts-reg-rel-val-acc": {"sampler": "mcts"}},
+           "nb-macro": {"ground_truth": "published"}}
+    with pytest.raises(ConfigError, match=r"'mcts-reg-rel-val-acc' ran with reward 'abs/val/acc'.*'rel/val/acc'"):
+        catalogue.get("table3").builder(cfg, [tmp_path / "summary.json"])

@@ -11,6 +11,7 @@ import pandas as pd
 from nasrepro.benchmarks import load_ground_truth
 from nasrepro.benchmarks.trained import ground_truth_for, load_standalone_records
 from nasrepro.config import space_of
+from nasrepro.errors import ConfigError
 from nasrepro.layout import output_kind, parse_benchmark
 from nasrepro.methods import needs_warmup
 from nasrepro.reporting import published
@@ -60,6 +61,16 @@ NOT_IMPLEMENTED = "not implemented"
 QUOTED = "quoted from its paper (not reproduced)"
 
 
+def check_rewards(summaries: list[dict], rewards: dict[str, str]) -> None:
+    """Every run that feeds a published row was made with that row's reward."""
+    for s in summaries:
+        want = rewards.get(s["method"])
+        if want is not None and s.get("reward") != want:
+            raise ConfigError(f"method {s['method']!r} ran with reward {s.get('reward')!r}, but the published row it "
+                              f"sits beside was made with {want!r}; give the method that reward (methods."
+                              f"{s['method']}.reward) or compare it with the row of its own reward")
+
+
 def printed_spaces(pub: dict, method: str, space_name: str | None) -> list[str | None]:
     """The settings a row we do not run is printed for: every setting a multi-space table (values keyed
     by (setting, method)) prints it in, else the table's own setting."""
@@ -69,15 +80,18 @@ def printed_spaces(pub: dict, method: str, space_name: str | None) -> list[str |
 def method_table(space_name: str | None, pub: dict, default_arch: str | None = None, reference_rows: bool = True,
                  not_implemented: dict[str, str] | None = None, labels: dict[str, str] | None = None,
                  quoted: dict[str, str] | None = None,
-                 not_applicable: dict[tuple[str, str], tuple[str, str]] | None = None) -> Callable:
+                 not_applicable: dict[tuple[str, str], tuple[str, str]] | None = None,
+                 rewards: dict[str, str] | None = None) -> Callable:
     """Rows per method (in the order of the inputs); Table 1/3 also get the Default and Best rows.
 
     Rows the harness does not run keep the printed values with a status in the ``arch`` column:
     ``not_implemented`` (method -> label), ``quoted`` (rows the document took from other papers) and
-    ``not_applicable`` ((space, method) -> (label, reason))."""
+    ``not_applicable`` ((space, method) -> (label, reason)). ``rewards`` (method -> the published row's
+    ``metric/data/measure``) stops the build when a run made with another reward would feed that row."""
 
     def build(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
         summaries = load_summaries([p for p in inputs if Path(p).name == "summary.json"])
+        check_rewards(summaries, rewards or {})
         search, warm = _seconds_by_run([p for p in inputs if Path(p).suffix == ".tsv"])
         seconds = {}
         for s in summaries:
