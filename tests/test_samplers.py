@@ -392,3 +392,30 @@ def test_uct_and_boltzmann_match_eq2_eq3_by_hand():
     node1 = int(np.flatnonzero(np.asarray(s.tree.leaf_index) == 1)[0])
     assert probs[node0] == pytest.approx(expected)
     assert probs[node1] == pytest.approx(1 - expected)
+
+
+@pytest.mark.parametrize("method", ["boltzmann", "independent"])
+def test_boltzmann_and_independent_start_almost_uniform_and_end_almost_categorical(method):
+    """Paper §2: Boltzmann sampling anneals "from a high value (almost uniform) ... to a low value (almost
+    categorical)". With the configured schedule, accuracy rewards in [0, 1] give p_max / p_min <= e at the
+    start, and the end puts most of the mass on the best architecture."""
+    import yaml
+
+    from nasrepro import config, methods
+    from nasrepro.spaces import get_space
+
+    cfg = config.resolve({**yaml.safe_load(open("config/config.yaml")), "preset": "paper"})
+    space = get_space("pooling")
+    archs = space.enumerate()
+    sampler = methods.make_sampler_for(cfg["methods"][method], cfg["pooling"], space, archs, None)
+    rng = np.random.default_rng(0)
+    for i in range(len(archs)):
+        for _ in range(3):
+            sampler.update(i, 0.5 + 0.4 * i / len(archs) + 0.01 * rng.random())  # the best is the last
+    sampler.set_progress(0.0)
+    p = sampler.probabilities()
+    assert p.max() / p.min() <= np.e
+    sampler.set_progress(1.0)
+    assert sampler.probabilities().argmax() == len(archs) - 1
+    if method == "boltzmann":
+        assert sampler.probabilities().max() > 0.9
