@@ -6,8 +6,8 @@ returns ``(params, macs)``:
 * ``params``: every parameter of the module (weights, biases, BatchNorm affine), each tensor counted
   once even where it is shared. Buffers (BN running statistics) are not parameters.
 * ``macs``: multiply-accumulates **per sample** of ``nn.Conv1d/2d/3d`` (grouped and depthwise
-  included) and ``nn.Linear`` at the given input size. Biases, BatchNorm, activations, pooling and
-  additions are not counted. A layer that runs twice in one forward pass counts twice; a layer the
+  included) and ``nn.Linear`` at the given input size. Biases (but see ``linear_bias``), BatchNorm,
+  activations, pooling and additions are not counted. A layer that runs twice in one forward pass counts twice; a layer the
   forward pass skips (an unused supernet candidate) counts nothing.
 
 This is the convention of the benchmarks' ``flops`` fields: NAS-Bench-Macro records Conv2d + Linear
@@ -46,18 +46,21 @@ def _conv_macs(module: nn.Conv2d, output: torch.Tensor) -> int:
     return int(output.numel()) * per_output
 
 
-def _linear_macs(module: nn.Linear, output: torch.Tensor) -> int:
-    return int(output.numel()) * module.in_features
+def _linear_macs(module: nn.Linear, output: torch.Tensor, bias: bool = False) -> int:
+    return int(output.numel()) * (module.in_features + int(bias and module.bias is not None))
 
 
 def count_params_macs(
     model: nn.Module,
     input_size: tuple[int, ...] = (1, 3, 32, 32),
+    *,
+    linear_bias: bool = False,
     **forward_kwargs: Any,
 ) -> tuple[int, int]:
     """``(params, macs)`` of ``model``; ``macs`` per sample at ``input_size`` (batch first).
 
-    Extra keyword arguments go to ``model.forward``, e.g. ``arch=...`` to count one path of a
+    ``linear_bias=True`` also counts one MAC per linear output for its bias, as NAS-Bench-201's counter
+    does (``SearchSpace.macs_count_linear_bias``). Extra keyword arguments go to ``model.forward``, e.g. ``arch=...`` to count one path of a
     supernet: ``count_params_macs(supernet, arch=(2, 2, 2, 1, 2, 2, 2, 0))`` gives the MACs of that
     path, while ``params`` still counts every candidate the supernet holds (prune it first, or
     build the stand-alone network, to get the parameters of one architecture).
@@ -72,7 +75,7 @@ def count_params_macs(
         if isinstance(module, _CONVS):
             total[0] += _conv_macs(module, output)
         else:
-            total[0] += _linear_macs(module, output)
+            total[0] += _linear_macs(module, output, linear_bias)
 
     first = next(iter(model.parameters()), None)
     device = first.device if first is not None else torch.device("cpu")

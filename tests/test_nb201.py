@@ -21,6 +21,7 @@ from nasrepro.benchmarks import load_ground_truth
 from nasrepro.benchmarks.nb201 import CONFIG_KEY, TABLE_FILE, load_nb201, lookup
 from nasrepro.errors import ConfigError, DataError, FullBenchmarkRequired
 from nasrepro.spaces import get_space
+from nasrepro.flops import count_params_macs
 from nasrepro.spaces.nb201 import NB201Space, arch_to_str, str_to_arch, unique_str
 
 # Two cells tie for the CIFAR-10 optimum (6111 and 13714, 94.3733); ``best()`` returns the first.
@@ -191,25 +192,6 @@ def test_full_path_through_api(tmp_path, monkeypatch, space):
 
 
 # ----------------------------------------------------------------------------------- networks
-def _macs_nb201(model: nn.Module, size: int) -> int:
-    """Conv + linear MACs per image, counting the linear bias as the benchmark's counter does."""
-    total = [0]
-
-    def hook(mod, _inp, out):
-        if isinstance(mod, nn.Conv2d):
-            total[0] += out.numel() * mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
-        else:
-            total[0] += out.numel() * (mod.in_features + (mod.bias is not None))
-
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    model.eval()
-    with torch.no_grad():
-        model(torch.zeros(1, 3, size, size))
-    for h in handles:
-        h.remove()
-    return total[0]
-
-
 @pytest.mark.parametrize(
     "arch, classes, size, params, macs",
     [  # figures of the NAS-Bench-201 API (params in M, "flop" in M) for the largest and smallest cells
@@ -224,7 +206,9 @@ def _macs_nb201(model: nn.Module, size: int) -> int:
 def test_known_costs(space, arch, classes, size, params, macs):
     net = space.build_network(arch, num_classes=classes)
     assert sum(p.numel() for p in net.parameters()) == params
-    assert _macs_nb201(net, size) == macs
+    assert count_params_macs(net, (1, 3, size, size), linear_bias=space.macs_count_linear_bias) == (params, macs)
+    # without the classifier bias: one MAC fewer per class
+    assert count_params_macs(net, (1, 3, size, size))[1] == macs - classes
 
 
 def test_macro_skeleton(space):

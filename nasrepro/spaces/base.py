@@ -45,6 +45,9 @@ class SearchSpace(ABC):
     """Architectures, their names, and the supernet that contains them all."""
 
     name: str = ""
+    # Whether the space's benchmark counts a linear layer's bias as a MAC (NAS-Bench-201's flops do), so
+    # ``nasrepro arch`` prints the benchmark's own figure.
+    macs_count_linear_bias: bool = False
 
     @abstractmethod
     def choices_per_decision(self) -> list[int]:

@@ -44,7 +44,8 @@ Forward pass
     benchmark's ``flops`` (conv + linear MACs per image).
 
 Known costs (checked in tests/test_nb201.py against the figures of the NAS-Bench-201 API; MACs
-are conv + linear multiply-accumulates per image, plus the classifier bias as the benchmark counts it)
+are conv + linear multiply-accumulates per image, plus the classifier bias as the benchmark counts it:
+``count_params_macs(..., linear_bias=True)``, which ``nasrepro arch nb201`` uses)
     =====================  ==============  ============  ============  ==================
     cell                   dataset         params        MACs          benchmark figure
     =====================  ==============  ============  ============  ==================
@@ -416,6 +417,7 @@ class NB201Space(SearchSpace):
     """The 15,625 NAS-Bench-201 cells, in the benchmark's index order."""
 
     name = "nb201"
+    macs_count_linear_bias = True  # the benchmark's flops include the classifier bias (220.11969 M)
 
     def __init__(self, C: int = 16, N: int = 5, affine: bool = True):
         self.C, self.N, self.affine = C, N, affine

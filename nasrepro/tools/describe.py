@@ -14,7 +14,8 @@ def describe_arch(space_name: str, text: str) -> dict:
         arch = space.parse(text)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    params, macs = count_params_macs(space.build_network(arch), getattr(space, "input_size", (1, 3, 32, 32)))
+    params, macs = count_params_macs(space.build_network(arch), getattr(space, "input_size", (1, 3, 32, 32)),
+                                     linear_bias=space.macs_count_linear_bias)
     info = {"space": space_name, "arch": space.format(arch), "index": space.display_index(arch),
             "params": params, "macs": macs}
     if space_name not in BENCHMARKS:  # e.g. the ImageNet space has no tabular ground truth
