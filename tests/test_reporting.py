@@ -106,6 +106,15 @@ def test_table4_rows_from_retrained_networks_and_quoted_rows(tmp_path):
     assert ours["gpu_days"] == pytest.approx((3600 + 7200 + 1800) / 86400)  # the learned tree pays its warm-up
     quoted = frame[frame["arch"].str.startswith("quoted")]
     assert {"MobileNetV2 (Sandler et al., 2018)", "SPOS (Guo et al., 2020)"} <= set(quoted["label"])
+    # every row the paper prints (32: 11 at 280 M, 12 at 330 M, 9 outside the budgets), 24 of them quoted
+    assert len(published.PAPER_TABLE4) == 32 and len(quoted) == 24
+    by_key = frame.set_index(["space", "method"])
+    quoted_keys = {(sp, m) for sp, rows in published.PAPER_TABLE4_QUOTED.items() for m in rows}
+    assert quoted_keys <= set(by_key.index) and len(quoted_keys) == 24
+    for key in set(published.PAPER_TABLE4) & set(by_key.index):  # quoted rows and our rows that ran here
+        assert by_key.loc[key, "published_best_acc"] == published.PAPER_TABLE4[key]["best_acc"], key
+    assert by_key.loc[("outside-budget", "pada"), "published_macs_m"] == 399
+    assert by_key.loc[("mobilenet-imagenet-330", "scarlet-b"), "label"] == "SCARLET-B (Chu et al., 2021a)"
     # the demo preset runs only the 280 M budget: every 330 M row of ours says why it is empty
     skipped = frame[(frame["space"] == "mobilenet-imagenet-330") & ~frame["arch"].str.startswith("quoted")]
     assert sorted(skipped["method"]) == sorted(["uniform", "boltzmann", "mcts-reg", "mcts-learned"])

@@ -246,4 +246,7 @@ def table4(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
                          "best_acc": float(best["test_acc"]), "avg_acc": float(grp["test_acc"].mean()),
                          "macs_m": float(best["macs_m"]), "params_m": float(best["params_m"]),
                          "gpu_days": float(np.mean(seconds)) / 86400.0, "runs": len(grp)})
+    # the table's last section: other NAS methods outside both budgets, quoted
+    rows += [{"space": "outside-budget", "method": m, "label": label, "arch": QUOTED}
+             for m, label in published.PAPER_TABLE4_QUOTED["outside-budget"].items()]
     return tag(with_published(pd.DataFrame(rows), published.PAPER_TABLE4), cfg)

@@ -226,10 +226,17 @@ PAPER_TABLE4 = {
             "uniform": (72.2, 277, 4.6, 5), "boltzmann": (73.1, 278, 4.7, 5), "mcts-reg": (76.0, 280, 4.9, 12),
             "mcts-learned": (76.7, 280, 4.9, 7)},
         "mobilenet-imagenet-330": {
-            "proxyless-r": (74.6, 320, 4.0, 15), "spos": (76.2, 328, None, 13), "fairnas-c": (76.7, 325, 5.6, 11),
+            "proxyless-r": (74.6, 320, 4.0, 15), "dynas-fairnas": (75.8, 326, 4.1, 16.5),
+            "dynas-spos": (75.9, 329, 3.9, 6.6), "dynas-few-shot": (76.0, 324, 4.0, 31),
+            "spos": (76.2, 328, None, 13), "scarlet-b": (76.3, 326, 5.2, 22), "fairnas-c": (76.7, 325, 5.6, 11),
             "mctsnas-b": (76.9, 330, 6.3, 12),
             "uniform": (73.1, 319, 4.8, 6), "boltzmann": (73.8, 330, 6.3, 5), "mcts-reg": (76.8, 330, 6.3, 12),
             "mcts-learned": (77.4, 330, 6.2, 8)},
+        # the table's bottom section: "other NAS methods outside the budget" (all quoted)
+        "outside-budget": {
+            "cars-a": (72.1, 430, 4.2, 0.4), "zico": (75.8, 488, None, 0.4), "mote-nas": (76.2, 387, None, 0.1),
+            "gm-darts": (75.5, 574, 5.1, 2.7), "gm-proxyless": (76.6, 583, 5.2, 24.9), "pc-darts": (75.8, 597, 5.3, 3.8),
+            "darts-plus": (76.1, 582, 5.1, 6.8), "pada": (77.3, 399, 5.3, 9), "ofa": (77.7, 406, None, 50)},
     }.items()
     for m, vals in rows.items()
 }
@@ -239,6 +246,14 @@ PAPER_TABLE4_QUOTED = {
                                "scarlet-c": "SCARLET-C (Chu et al., 2021a)", "ofa": "OFA (Cai et al., 2019)",
                                "greedynas-c": "GreedyNAS-C (You et al., 2020)", "mctsnas-c": "MCTS_NAS-C (Su et al., 2021a)",
                                "bignas-s": "BigNAS-S (Yu et al., 2020)"},
-    "mobilenet-imagenet-330": {"proxyless-r": "Proxyless-R (Cai et al., 2018)", "spos": "SPOS (Guo et al., 2020)",
+    "mobilenet-imagenet-330": {"proxyless-r": "Proxyless-R (Cai et al., 2018)",
+                               "dynas-fairnas": "DYNAS-FairNAS (Jeon et al., 2025)", "dynas-spos": "DYNAS-SPOS (Jeon et al., 2025)",
+                               "dynas-few-shot": "DYNAS-Few-Shot (Jeon et al., 2025)", "spos": "SPOS (Guo et al., 2020)",
+                               "scarlet-b": "SCARLET-B (Chu et al., 2021a)",
                                "fairnas-c": "FairNAS-C (Chu et al., 2021b)", "mctsnas-b": "MCTS_NAS-B (Su et al., 2021a)"},
+    "outside-budget": {"cars-a": "CARS-A (Yang et al., 2020)", "zico": "ZiCO (Li et al., 2023)",
+                       "mote-nas": "MOTE-NAS (Zhang et al., 2024c)", "gm-darts": "GM + DARTS (Hu et al., 2022)",
+                       "gm-proxyless": "GM + Proxyless (Hu et al., 2022)", "pc-darts": "PC-DARTS (Xu et al., 2019)",
+                       "darts-plus": "DARTS+ (Liang et al., 2019)", "pada": "PA&DA (Lu et al., 2023)",
+                       "ofa": "OFA (Cai et al., 2019)"},
 }
