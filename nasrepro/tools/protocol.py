@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from nasrepro.data.imagenet16 import EXPECTED_COUNTS
 from nasrepro.errors import ConfigError
 
-# Training-set sizes before the 50/50 NAS split (the datasets' own figures; NB201's code asserts 151,700)
-TRAIN_IMAGES = {"cifar10": 50_000, "cifar100": 50_000, "imagenet16-120": 151_700, "imagenet": 1_281_167}
+# Training-set sizes before the 50/50 NAS split: CIFAR's 50,000, and the ImageNet counts NB201's code asserts
+TRAIN_IMAGES = {"cifar10": 50_000, "cifar100": 50_000, "imagenet16-120": EXPECTED_COUNTS[120][0],
+                "imagenet": EXPECTED_COUNTS[1000][0]}
 DEFAULT_CONFIG = "config/config.yaml"
 
 
