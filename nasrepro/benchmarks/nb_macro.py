@@ -148,7 +148,7 @@ def load_nb_macro() -> NBMacroGroundTruth:
     records = load_records()
     space = NBMacroSpace()
     archs = space.enumerate()
-    keys = [space.format(a) for a in archs]
+    keys = [space.benchmark_key(a) for a in archs]
     missing = [k for k in keys if k not in records]
     if missing or len(records) != NUM_KEYS:
         raise ValueError(f"{DATA_FILE}: expected {NUM_KEYS} keys, {len(missing)} missing, {len(records)} present")

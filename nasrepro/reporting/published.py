@@ -33,31 +33,31 @@ PAPER_TABLE1 = _rows({
 
 # Paper Table 3 = thesis Table 3.3 (NAS-Bench-Macro).
 PAPER_TABLE3 = _rows({
-    "boltzmann": ("12220111", 92.39, 92.30, 0.10, 406, 453, None),
-    "independent": ("22120211", 92.44, 92.29, 0.21, 347, 412, None),
-    "mcts": ("22221210", 92.74, 92.51, 0.18, 80, 246, None),
-    "uniform": ("21222220", 92.79, 92.58, 0.20, 56, 197, None),
+    "boltzmann": ("[12220111]", 92.39, 92.30, 0.10, 406, 453, None),
+    "independent": ("[22120211]", 92.44, 92.29, 0.21, 347, 412, None),
+    "mcts": ("[22221210]", 92.74, 92.51, 0.18, 80, 246, None),
+    "uniform": ("[21222220]", 92.79, 92.58, 0.20, 56, 197, None),
     # The paper reports each method with "the best reward": MCTS + Reg.'s row is Table 6's Default Tree +
     # Reg with the relative validation-accuracy reward (same arch, accuracy and ranks), so that run feeds it.
-    "mcts-reg-rel-val-acc": ("12222222", 92.92, 92.67, 0.18, 21, 112, None),
-    "mcts-learned": ("22212220", 93.13, 92.97, 0.12, 1, 6, None),
-    "best": ("22212220", 93.13, None, None, 1, None, None),
+    "mcts-reg-rel-val-acc": ("[12222222]", 92.92, 92.67, 0.18, 21, 112, None),
+    "mcts-learned": ("[22212220]", 93.13, 92.97, 0.12, 1, 6, None),
+    "best": ("[22212220]", 93.13, None, None, 1, None, None),
 })
 
 # Paper Table 6 = thesis Table A I-2 (NAS-Bench-Macro rewards); keyed by the methods of config.yaml.
 PAPER_TABLE6 = {
     m: {"arch": a, "best_acc": b, "best_rank": br, "avg_rank": ar}
     for m, (a, b, br, ar) in {
-        "mcts-reg-rel-train-loss": ("22121222", 92.74, 85, 97),
-        "mcts-learned-rel-train-loss": ("22122220", 92.78, 61, 67),
-        "mcts-reg-abs-train-acc": ("22121210", 92.55, 227, 278),
-        "mcts-learned-abs-train-acc": ("22110222", 92.56, 209, 301),
-        "mcts-reg-rel-val-loss": ("22222022", 92.71, 98, 120),
-        "mcts-learned-rel-val-loss": ("21211220", 92.76, 71, 95),
-        "mcts-reg-rel-val-acc": ("12222222", 92.92, 21, 112),
-        "mcts-learned-rel-val-acc": ("22212200", 92.94, 19, 67),
-        "mcts-reg": ("22221200", 92.86, 34, 54),
-        "mcts-learned": ("22212220", 93.13, 1, 6),
+        "mcts-reg-rel-train-loss": ("[22121222]", 92.74, 85, 97),
+        "mcts-learned-rel-train-loss": ("[22122220]", 92.78, 61, 67),
+        "mcts-reg-abs-train-acc": ("[22121210]", 92.55, 227, 278),
+        "mcts-learned-abs-train-acc": ("[22110222]", 92.56, 209, 301),
+        "mcts-reg-rel-val-loss": ("[22222022]", 92.71, 98, 120),
+        "mcts-learned-rel-val-loss": ("[21211220]", 92.76, 71, 95),
+        "mcts-reg-rel-val-acc": ("[12222222]", 92.92, 21, 112),
+        "mcts-learned-rel-val-acc": ("[22212200]", 92.94, 19, 67),
+        "mcts-reg": ("[22221200]", 92.86, 34, 54),
+        "mcts-learned": ("[22212220]", 93.13, 1, 6),
     }.items()
 }
 

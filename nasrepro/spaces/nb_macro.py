@@ -25,8 +25,9 @@ of its stage gives the same function. The 3^8 = 6,561 architectures are therefor
 networks; ``aliases`` returns the canonical member (the benchmark trained only those and copied their
 records to the other keys). An Identity at a stage's first layer is a real 1x1 conv and is not moved.
 
-Architectures are tuples of 8 ints in {0, 1, 2}, written as the 8-digit string of the benchmark
-(``"22212220"``); ``enumerate`` is the lexicographic order of those strings, i.e. ``index`` is the
+Architectures are tuples of 8 ints in {0, 1, 2}. Tables write them as the paper prints them,
+``[22212220]`` (``format``), so CSV readers keep the leading zeros; the benchmark file keys them by the bare
+digits (``benchmark_key``). ``enumerate`` is the lexicographic order of those keys, i.e. ``index`` is the
 base-3 number the digits spell.
 """
 
@@ -183,6 +184,12 @@ class NBMacroSpace(SearchSpace):
         return int("".join(map(str, arch)), NUM_OPS)
 
     def format(self, arch: Arch) -> str:
+        # Bracketed as the paper prints it (Table 3: "[12222222]"): bare digits would be read back as the
+        # integer 2102120 (leading zeros lost) by pandas, spreadsheets and R.
+        return f"[{self.benchmark_key(arch)}]"
+
+    def benchmark_key(self, arch: Arch) -> str:
+        """The key of ``arch`` in the NAS-Bench-Macro file: its 8 digits, e.g. ``02102120``."""
         return "".join(str(a) for a in self._check(arch))
 
     def parse(self, text) -> Arch:

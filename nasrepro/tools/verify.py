@@ -49,8 +49,8 @@ def verify_nb_macro(workers: int = 2, keys: Iterable[str] | None = None) -> dict
     t0 = time.perf_counter()
     records = load_records()
     space = NBMacroSpace()
-    all_keys = [space.format(a) for a in space.enumerate()]
-    keys = all_keys if keys is None else [space.format(space.parse(k)) for k in keys]
+    all_keys = [space.benchmark_key(a) for a in space.enumerate()]
+    keys = all_keys if keys is None else [space.benchmark_key(space.parse(k)) for k in keys]
     unknown = [k for k in keys if k not in records]
     if unknown:
         raise KeyError(f"keys missing from the benchmark file: {unknown[:10]}")
@@ -83,9 +83,9 @@ def verify_nb_macro(workers: int = 2, keys: Iterable[str] | None = None) -> dict
                 }
             )
 
-    canon = {space.format(canonical(space.parse(k))) for k in all_keys}
+    canon = {space.benchmark_key(canonical(space.parse(k))) for k in all_keys}
     alias_mismatches = [
-        k for k in keys if records[k] != records[space.format(canonical(space.parse(k)))]
+        k for k in keys if records[k] != records[space.benchmark_key(canonical(space.parse(k)))]
     ]
     report = {
         "benchmark": "nb-macro",
