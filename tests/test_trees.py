@@ -192,6 +192,47 @@ def test_accuracy_tree_splits_top_and_bottom_halves():
     assert tree.max_depth == int(np.ceil(np.log2(13)))
 
 
+def _leaf_sets(tree, ranks):
+    """Every internal node as (ranks of its better child, ranks of its worse child), as sorted tuples."""
+    out = set()
+    for v in range(tree.num_nodes):
+        if tree.children[v]:
+            a, b = (tuple(sorted(ranks[tree.leaves_under(c)].tolist())) for c in tree.children[v])
+            out.add((a, b))
+    return out
+
+
+def test_ranking_tree_merges_bottom_up_level_by_level():
+    """Thesis §4.3.3, by hand: N = 5 pairs ranks (1,2), (3,4), carries 5, pairs the pairs, then joins 5."""
+    acc = np.array([0.5, 0.9, 0.1, 0.7, 0.3])  # ranks: index 1 -> 1, 3 -> 2, 0 -> 3, 4 -> 4, 2 -> 5
+    ranks = np.empty(5, dtype=np.int64)
+    ranks[np.argsort(-acc)] = np.arange(1, 6)
+    tree, _ = build_tree("ranking", accuracies=acc)
+    assert tree.is_binary() and tree.num_leaves == 5
+    assert _leaf_sets(tree, ranks) == {((1,), (2,)), ((3,), (4,)), ((1, 2), (3, 4)), ((1, 2, 3, 4), (5,))}
+    # children are (better, worse): the first child of every node holds the better ranks
+    for v in range(tree.num_nodes):
+        if tree.children[v]:
+            a, b = (ranks[tree.leaves_under(c)] for c in tree.children[v])
+            assert a.max() < b.min()
+
+
+def test_ranking_tree_equals_halving_only_for_powers_of_two():
+    rng = np.random.default_rng(3)
+    for n in (8, 16, 36):
+        acc = rng.random(n)
+        ranks = np.empty(n, dtype=np.int64)
+        ranks[np.argsort(-acc)] = np.arange(1, n + 1)
+        merged, _ = build_tree("ranking", accuracies=acc)
+        halved, _ = build_tree("accuracy", accuracies=acc)
+        same = _leaf_sets(merged, ranks) == _leaf_sets(halved, ranks)
+        assert same == (n & (n - 1) == 0), n
+    # N = 36 (Pooling): 18 pairs, 9 quads, then 4 + 1 carried ... the four worst join at the root
+    top, bottom = (set(ranks[merged.leaves_under(c)].tolist()) for c in merged.children[merged.root])
+    assert top == set(range(1, 33)) and bottom == set(range(33, 37))
+    assert merged.max_depth == int(np.ceil(np.log2(36)))
+
+
 def test_random_tree_is_seeded():
     enc = np.zeros((40, 2), dtype=np.int64)
     t1, i1 = build_tree("random", encodings=enc, seed=3)
@@ -253,7 +294,7 @@ def test_tree_validation():
 def test_tree_kinds_come_from_a_registry_and_a_plugin_builder_plugs_in(tmp_path, monkeypatch):
     from nasrepro.trees import TREES, needs_warmup_outputs, tree_builder
 
-    assert {k for k in TREES if needs_warmup_outputs(k)} == {"learned", "accuracy"}  # Algorithm 1's warm-up
+    assert {k for k in TREES if needs_warmup_outputs(k)} == {"learned", "accuracy", "ranking"}  # Algorithm 1's warm-up
     assert not needs_warmup_outputs(None)
     (tmp_path / "mytrees.py").write_text(
         "from nasrepro.trees import Tree\n"

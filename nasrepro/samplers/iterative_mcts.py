@@ -12,9 +12,10 @@ Readings of what the seeds leave open (README, "How we read the seeds"):
 
 * Tree from a ranking (§4.3.3: "a bottom-up approach iteratively merges the two nodes ... with the
   lowest average ranks"). Read literally, with the merged cluster competing again, this grows a chain
-  of depth N. We read it level by level: rank-adjacent nodes are merged pairwise, then the pairs, and
-  so on, which gives the balanced binary tree over the ranking -- the same tree as the "accuracy"
-  partition of Fig. 3 (``build_tree("accuracy")``), depth ceil(log2 N).
+  of depth N - 1 (15,624 decisions on NB201). We read it level by level (``build_tree("ranking")``):
+  each level merges the two nodes with the lowest average ranks, then the next two, and so on, and an
+  odd node out (the worst) moves up unmerged; depth ceil(log2 N). It is bottom-up, so it differs from
+  Fig. 3's top-down "accuracy" halving when N is not a power of two (36, 15,625).
 * Ranking metric (Table 4.4): ``ranking="val"`` scores every architecture on the first
   ``rank_batches`` (B) validation mini-batches; ``ranking="ema"`` uses the leaf's moving average of
   Eq. 4.3 instead (no extra validation; unvisited leaves take the mean of the visited). The initial
@@ -101,7 +102,7 @@ class IterativeMCTSSampler(MCTSSampler):
 
     def rebuild(self) -> None:
         """Alg. 4.1 lines 19 and 5: a new tree from the current ranking, statistics restarted."""
-        tree, _ = build_tree("accuracy", accuracies=self.ranking_scores())
+        tree, _ = build_tree("ranking", accuracies=self.ranking_scores())
         self._set_tree(tree)
         self._reset_statistics()
 

@@ -10,6 +10,7 @@ TREES: dict[str, str] = {
     "default": "nasrepro.trees.build:default_tree",
     "learned": "nasrepro.trees.build:learned_tree",
     "accuracy": "nasrepro.trees.build:accuracy_tree",
+    "ranking": "nasrepro.trees.build:ranking_tree",
     "random": "nasrepro.trees.build:random_tree",
     "onehot": "nasrepro.trees.build:encoding_tree",
     "vector": "nasrepro.trees.build:encoding_tree",

@@ -28,6 +28,12 @@
     Paper §5.2 / Fig. 3: recursive split of the architectures sorted by supernet accuracy into the top
     50% and the bottom 50% (the better half gets the extra element when the size is odd), down to
     single architectures. Children are ordered (better, worse).
+``ranking``
+    Thesis §4.3.3 (iterative MCTS): bottom-up merges over the architectures ranked by supernet accuracy.
+    Each level pairs its nodes in rank order -- the two with the lowest average ranks, then the next two,
+    and so on -- and a node left over at an odd level (the worst) moves up unmerged. It equals
+    ``accuracy`` when N is a power of two and differs otherwise (N = 36: ``accuracy`` splits 18/18,
+    9/9, 5/4; here the last four architectures join only at the root). Children are ordered (better, worse).
 ``random``
     Paper Fig. 4: a seeded random symmetric dissimilarity matrix (i.i.d. uniform entries of the
     condensed vector) clustered with the same linkage.
@@ -41,6 +47,8 @@
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 import time
 from dataclasses import dataclass
@@ -242,6 +250,28 @@ def _accuracy_tree(acc: np.ndarray) -> Tree:
     return Tree(parent=parent, leaf_index=leaf_index)
 
 
+def _ranking_tree(acc: np.ndarray) -> Tree:
+    order = np.lexsort((np.arange(acc.size), -acc))  # best first, ties by index
+    # A node is a leaf (population index) or a (better, worse) pair; merge level by level.
+    level: list = [int(i) for i in order]
+    while len(level) > 1:
+        merged = [(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        level = merged + level[len(merged) * 2:]  # the odd node out is carried up unmerged
+    parent: list[int] = []
+    leaf_index: list[int] = []
+    queue = deque([(level[0], -1)])  # breadth first, so node ids follow (better, worse) order
+    while queue:
+        node, up = queue.popleft()
+        parent.append(up)
+        me = len(parent) - 1
+        if isinstance(node, tuple):
+            leaf_index.append(-1)
+            queue.extend((child, me) for child in node)
+        else:
+            leaf_index.append(node)
+    return Tree(parent=parent, leaf_index=leaf_index)
+
+
 @dataclass
 class TreeInputs:
     """What a tree builder may use: the population's encodings and default-tree paths, the warm-up
@@ -289,6 +319,14 @@ def accuracy_tree(kind: str, inp: TreeInputs) -> tuple[Tree, dict]:
     if acc.size == 0 or not np.all(np.isfinite(acc)):
         raise TreeBuildError("accuracies must be a non-empty finite vector")
     return _accuracy_tree(acc), {}
+
+
+@from_warmup
+def ranking_tree(kind: str, inp: TreeInputs) -> tuple[Tree, dict]:
+    acc = _to_numpy(inp.need("accuracies", kind)).ravel()
+    if acc.size == 0 or not np.all(np.isfinite(acc)):
+        raise TreeBuildError("accuracies must be a non-empty finite vector")
+    return _ranking_tree(acc), {}
 
 
 def _clustered(condensed: np.ndarray, dist: str, euclidean: bool, inp: TreeInputs, info: dict
