@@ -63,6 +63,16 @@ def cmd_check_device(args: argparse.Namespace) -> None:
         raise NasreproError("a check failed on this device (see its line above): its results are not exact here")
 
 
+def cmd_prototype_diversity(args: argparse.Namespace) -> None:
+    from nasrepro.tools.prototype_diversity import load_features, run
+
+    feats = load_features(args.features) if args.features else None
+    rows = run(feats, prototypes=args.prototypes, proto_lr=args.proto_lr, updates=args.updates, every=args.every)
+    text = "\n".join(f"{r['assignment']:8s} updates {r['updates']:6d}  mean pairwise prototype distance "
+                     f"{r['diversity']:.4g}" for r in rows)
+    _emit(json.dumps(rows, indent=2) if args.json else text, args.out)
+
+
 def cmd_arch(args: argparse.Namespace) -> None:
     from nasrepro.tools.describe import describe_arch
 
@@ -169,6 +179,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quick", action="store_true", help="smaller models and batches (the same code paths)")
     sp.add_argument("--out", help="also write the JSON result to this file")
     sp.set_defaults(func=cmd_check_device)
+
+    sp = sub.add_parser("prototype-diversity",
+                        help="do Alg. 5.2's density prototypes stay distinct? both readings of Eq. 5.8 (README)")
+    sp.add_argument("--features", help="a warm-up job's outputs.npz (default: synthetic clustered vectors)")
+    sp.add_argument("--prototypes", type=int, default=100, help="K (default 100, Table 5.3)")
+    sp.add_argument("--proto-lr", type=float, default=0.05, help="lambda of Eq. 5.9 (default 0.05)")
+    sp.add_argument("--updates", type=int, default=10_000, help="prototype updates (about a paper-length run)")
+    sp.add_argument("--every", type=int, default=2000)
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--out")
+    sp.set_defaults(func=cmd_prototype_diversity)
 
     sp = sub.add_parser("verify-nb-macro", help="check params and MACs of all 6,561 NAS-Bench-Macro keys")
     sp.add_argument("--workers", type=int, default=2)

@@ -54,3 +54,19 @@ def test_arch_mobilenet_imagenet_counts_at_224_without_ground_truth(capsys):
     info = run_json(capsys, "arch", "mobilenet-imagenet", arch, "--json")
     assert info["params"] == 4_708_840 and round(info["macs"] / 1e6, 1) == 539.9
     assert info["gt_accuracy"] is None and info["budget_window"] == {"280M": False, "330M": False}
+
+
+def test_prototype_diversity_reads_warmup_outputs(capsys, tmp_path):
+    """The README's table command, on a warm-up-style outputs.npz of 3 tight, far-apart groups (K = 3)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    groups = np.eye(3)[rng.integers(0, 3, 300)]
+    np.savez(tmp_path / "outputs.npz", outputs=(groups + 0.01 * rng.standard_normal((300, 3)))[:, None, :])
+    rows = run_json(capsys, "prototype-diversity", "--features", str(tmp_path / "outputs.npz"), "--prototypes", "3",
+                    "--updates", "400", "--every", "400", "--json")
+    assert [(r["assignment"], r["updates"] >= 400 or r["updates"] == 0) for r in rows] == [
+        ("nearest", True), ("nearest", True), ("printed", True), ("printed", True)]
+    start = rows[0]["diversity"]
+    assert abs(start - 1.0) < 0.05  # K-Means finds the 3 orthogonal groups: cosine distance 1 between them
+    assert rows[1]["diversity"] > 0.95 * start and rows[3]["diversity"] < rows[1]["diversity"]

@@ -50,8 +50,18 @@ def test_alg51_draws_sparse_architectures_more_often_than_dense_ones():
     np.testing.assert_allclose(hot.probabilities(), 1 / n, rtol=1e-4)
 
 
+def two_regions(n_dense=200, n_sparse=40, dim=16, seed=0):
+    """Two regions of equal spread around two directions, one with 5x the architectures: K-Means gives the
+    dense one most prototypes, so its members are close to many of them (high alpha)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((2, dim))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    noise = 0.2 * rng.standard_normal((n_dense + n_sparse, dim)) / np.sqrt(dim)
+    return np.repeat(centres, [n_dense, n_sparse], axis=0) + noise
+
+
 def test_alg52_prototypes_reject_dense_draws_and_resume_exactly():
-    f = clustered_features(n_dense=200, n_sparse=40)
+    f = two_regions(n_dense=200, n_sparse=40)
     n = len(f)
 
     def make():
@@ -67,7 +77,7 @@ def test_alg52_prototypes_reject_dense_draws_and_resume_exactly():
     assert alpha[:200].mean() > alpha[200:].mean()
     assert s.accept_probability(alpha[:200].mean()) < s.accept_probability(alpha[200:].mean())
     draws = [s.sample(rng) for _ in range(600)]
-    assert np.mean(np.asarray(draws) >= 200) > 40 / 240  # sparse share above its uniform share
+    assert 40 / 240 < np.mean(np.asarray(draws) >= 200) < 0.6  # sparse share above uniform, dense still trained
     # state round trip: same prototypes, same future draws
     state = s.state_dict()
     t = make()
@@ -77,12 +87,35 @@ def test_alg52_prototypes_reject_dense_draws_and_resume_exactly():
     np.testing.assert_array_equal(s.centres, t.centres)
 
 
-def test_prototype_update_is_eq_5_8_and_5_9():
-    s = DensitySampler(np.zeros((4, 1), dtype=int), [1], prototypes=2, population=4, proto_lr=0.5)
-    s.centres = np.array([[1.0, 0.0], [0.0, 1.0]])
-    s._move_prototypes(np.array([1.0, 0.0]))
-    # d(a, c0) = 0, d(a, c1) = 1: beta = (0, 1), so only the far prototype moves, half-way to a
-    np.testing.assert_allclose(s.centres, [[1.0, 0.0], [0.5, 0.5]])
+def test_prototype_update_weights_by_hand():
+    """Eq. 5.9 with both readings of Eq. 5.8, for a = c0 exactly (d = 0, 1)."""
+    for assignment, moved in (("printed", [[1.0, 0.0], [0.5, 0.5]]),  # as printed: only the far one moves
+                              ("nearest", [[1.0, 0.0], [0.0, 1.0]])):  # a sits on c0: nothing to move
+        s = DensitySampler(np.zeros((4, 1), dtype=int), [1], prototypes=2, population=4, proto_lr=0.5,
+                           assignment=assignment)
+        s.centres = np.array([[1.0, 0.0], [0.0, 1.0]])
+        s._move_prototypes(np.array([1.0, 0.0]))
+        np.testing.assert_allclose(s.centres, moved, atol=1e-12)
+    # nearest: beta = softmax(-d^2 / (t mean d^2)); d^2 = (0.01, 0.09), t = 0.5 -> z = (0, -0.08/0.025)
+    from nasrepro.samplers.density import assignment_weights
+    beta = assignment_weights(np.array([0.01, 0.09]), "nearest", 0.5)
+    np.testing.assert_allclose(beta, np.array([1.0, np.exp(-3.2)]) / (1.0 + np.exp(-3.2)))
+    np.testing.assert_allclose(assignment_weights(np.array([0.01, 0.09]), "printed"), [0.1, 0.9])
+    with pytest.raises(ValueError, match="assignment must be one of"):
+        DensitySampler(np.zeros((4, 1), dtype=int), [1], prototypes=2, population=4, assignment="far")
+
+
+def test_prototypes_stay_distinct_over_a_paper_length_run():
+    """Issue 14 item 5: the property that matters. Over 8,000 updates (about a Table 5.3 NB201 run's draws)
+    the default reading keeps the K-Means prototypes apart; the printed Eq. 5.8 collapses them."""
+    from nasrepro.tools.prototype_diversity import clustered_features, simulate
+
+    feats = clustered_features(n=3000, dim=32, clusters=12, seed=1)
+    near = simulate(feats, prototypes=40, updates=8000, every=8000, population=1000, assignment="nearest")
+    printed = simulate(feats, prototypes=40, updates=8000, every=8000, population=1000, assignment="printed")
+    assert near[0]["diversity"] == printed[0]["diversity"] > 0.5  # the same K-Means start
+    assert near[-1]["diversity"] > 0.9 * near[0]["diversity"]
+    assert printed[-1]["diversity"] < 0.01 * printed[0]["diversity"]
 
 
 def test_encoding_representation_needs_no_supernet():

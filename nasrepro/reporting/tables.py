@@ -54,9 +54,12 @@ def method_rows(summaries: list[dict], seconds: dict[tuple[str, int], float] | N
             row["distance_var"] = float(grp["distance_mean"].var(ddof=0))
             if "val_batch_used" in grp and grp["val_batch_used"].notna().all():
                 row["val_batch_used"] = int(grp["val_batch_used"].iloc[0])
-        for col in ("top1_gt_acc", "top5_gt_acc", "top10_gt_acc", "density_pearson", "accept_rate"):
+        for col in ("top1_gt_acc", "top5_gt_acc", "top10_gt_acc", "density_pearson", "accept_rate",
+                    "prototype_diversity"):
             if col in grp and grp[col].notna().all():  # thesis Tables 5.1, 5.2 and 5.4
                 row[col], row[col + "_std"] = _mean_std(grp[col])
+        if "prototype_assignment" in grp and grp["prototype_assignment"].notna().all():
+            row["prototype_assignment"] = grp["prototype_assignment"].iloc[0]  # which reading of Eq. 5.8 ran
         if "cophenetic_correlation" in grp and grp["cophenetic_correlation"].notna().all():
             row["cophenetic_correlation"] = float(grp["cophenetic_correlation"].mean())
         if seconds:

@@ -18,8 +18,8 @@ Two modes, as in the thesis:
     with K-Means into ``K`` prototypes. Every step then draws ``a`` uniformly, computes its output,
     ``d̄_a = Σ_k d(a, c_k) / (K - 1)``, ``α_a = 1 / d̄_a``, and accepts ``a`` for training with
     probability ``sigmoid((α_mid - α_a) / τ)`` (Eq. 5.10); a rejected ``a`` is redrawn. Each drawn
-    ``a`` moves the prototypes by the soft assignment of Eqs. 5.8-5.9
-    (``β_k = d²(a, c_k) / Σ_j d²(a, c_j)``, ``c_k <- c_k + λ β_k (a - c_k)``), as the seed writes them.
+    ``a`` moves the prototypes by a soft assignment (Eq. 5.9: ``c_k <- c_k + λ β_k (a - c_k)``), see
+    ``assignment`` below for β_k.
 
 Readings of what the seeds leave open (documented in the README):
 
@@ -28,6 +28,14 @@ Readings of what the seeds leave open (documented in the README):
   uniform, so (``standardize=True``, the default) ``d̄`` and ``α`` are measured in standard
   deviations of the population they were first computed on (all architectures, or the ``population``
   sample). ``standardize=False`` applies Eqs. 5.7/5.10 to the raw values.
+* ``assignment`` (β_k of Eq. 5.8). As printed, ``β_k = d²(a, c_k) / Σ_j d²(a, c_j)`` moves the
+  *farthest* prototypes most, so every prototype drifts to the population mean: after K-Means their
+  mean pairwise distance falls towards 0 within a paper-length run (README, "Density prototypes"), K
+  stops mattering and ``α`` goes flat. ``assignment="nearest"`` (the default) makes the nearest
+  prototype move most: ``β = softmax(-d² / (t · mean_j d²_j))`` with ``assignment_temperature`` t = 0.02
+  (assumption, chosen by that measurement: the fuzzy c-means weights ``β ∝ d⁻²`` still drift to the mean
+  on real supernet outputs, whose distances are all alike). ``assignment="printed"`` keeps the equation
+  as printed. Each run's summary records the reading and the final ``prototype_diversity``.
 * ``α_mid`` is the median ``α`` of the initial ``population`` sample.
 * Rejection: a step redraws until it accepts, at most ``max_tries`` times (then it keeps the last draw).
 * ``batch_images`` caps the images of the fixed validation batch the outputs are taken on (default:
@@ -51,6 +59,7 @@ from nasrepro.samplers.base import Sampler
 from nasrepro.samplers.schedules import SamplerConfigError, from_state, softmax, to_state
 
 REPRESENTATIONS = ("functional", "encoding")
+ASSIGNMENTS = ("nearest", "printed")  # beta_k of Eq. 5.8: nearest moves most (default) / as printed
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
@@ -73,6 +82,31 @@ def mean_cosine_distance(features: np.ndarray) -> np.ndarray:
 def prototype_distances(features: np.ndarray, prototypes: np.ndarray) -> np.ndarray:
     """Cosine distances [n, K] between rows of ``features`` and the prototypes."""
     return 1.0 - unit_rows(features) @ unit_rows(prototypes).T
+
+
+def prototype_diversity(centres: np.ndarray) -> float:
+    """Mean pairwise cosine distance between the prototypes (0 once they have collapsed to one point)."""
+    k = len(centres)
+    if k < 2:
+        return 0.0
+    d = 1.0 - unit_rows(centres) @ unit_rows(centres).T
+    return float(d[np.triu_indices(k, 1)].mean())
+
+
+def assignment_weights(d2: np.ndarray, assignment: str = "nearest", temperature: float = 0.02) -> np.ndarray:
+    """β of Eq. 5.8 from squared distances ``d2`` [K] (sums to 1). ``"printed"``: ∝ d², as the seed prints
+    it. ``"nearest"``: softmax of ``-d² / (temperature · mean_j d²_j)``; the relative temperature makes it
+    free of the distances' scale, tends to online K-Means (only the nearest moves) as it goes to 0 and to
+    the printed rule's uniform pull as it grows."""
+    k = len(d2)
+    if assignment == "printed":
+        return d2 / d2.sum() if d2.sum() > 0 else np.full(k, 1.0 / k)
+    scale = temperature * float(d2.mean())
+    if scale <= 0:
+        return np.full(k, 1.0 / k)
+    z = -(d2 - d2.min()) / scale
+    w = np.exp(z)
+    return w / w.sum()
 
 
 def prototype_density(features: np.ndarray, prototypes: np.ndarray) -> np.ndarray:
@@ -100,8 +134,16 @@ class DensitySampler(Sampler):
         max_tries: int = 100,
         representation: str = "functional",
         batch_images: int | None = None,
+        assignment: str = "nearest",
+        assignment_temperature: float = 0.02,
     ):
         super().__init__(encodings, choices)
+        if assignment not in ASSIGNMENTS:
+            raise SamplerConfigError(f"assignment must be one of {ASSIGNMENTS}, got {assignment!r}")
+        if not assignment_temperature > 0:
+            raise SamplerConfigError(f"assignment_temperature must be > 0, got {assignment_temperature}")
+        self.assignment = assignment
+        self.assignment_temperature = float(assignment_temperature)
         if not tau > 0:
             raise SamplerConfigError(f"tau must be > 0, got {tau}")
         if representation not in REPRESENTATIONS:
@@ -167,8 +209,8 @@ class DensitySampler(Sampler):
     def _move_prototypes(self, feature: np.ndarray) -> None:
         """Eqs. 5.8-5.9."""
         f = unit_rows(feature[None])[0]
-        d2 = prototype_distances(f[None], self.centres)[0] ** 2
-        beta = d2 / d2.sum() if d2.sum() > 0 else np.full(len(d2), 1.0 / len(d2))
+        d2 = np.maximum(prototype_distances(f[None], self.centres)[0], 0.0) ** 2
+        beta = assignment_weights(d2, self.assignment, self.assignment_temperature)
         self.centres += self.proto_lr * beta[:, None] * (f[None] - self.centres)
 
     # ------------------------------------------------------------------ sampling
@@ -210,7 +252,9 @@ class DensitySampler(Sampler):
         proto = self.densities(indices)
         pearson = float(np.corrcoef(proto, fine)[0, 1]) if len(indices) > 2 and proto.std() > 0 and fine.std() > 0 \
             else float("nan")
-        return {"prototypes": self.k, "density_pearson": pearson, "density_archs": int(len(indices)),
+        return {"prototypes": self.k, "prototype_assignment": self.assignment,
+                "prototype_diversity": prototype_diversity(self.centres),
+                "density_pearson": pearson, "density_archs": int(len(indices)),
                 "accept_rate": self.accepted / max(1, self.tries)}
 
     # ------------------------------------------------------------------ state
