@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from pathlib import Path
 from typing import Callable
 
@@ -61,6 +63,28 @@ NOT_IMPLEMENTED = "not implemented"
 QUOTED = "quoted from its paper (not reproduced)"
 
 
+CH4_PROTOCOLS = {
+    "pooling": "Chapter 3 run (paper App. B.1): the thesis prints paper Table 1's values for this row",
+    "pooling-ch4": "Chapter 4 run (thesis §4.4.4: 500 epochs, lr 0.1 cosine, weight decay 1e-2, batch 256)",
+}
+
+
+# Paper Eq. 4 / thesis Eq. 4.3: the reward is the moving average of validation accuracy; only paper
+# Table 6 (and the Table 3 row that is one of its rows) prints rows made with other rewards.
+DEFAULT_REWARD = "abs/val/acc"
+
+
+def published_rewards(cfg: dict, pub: dict, rewards: dict[str, str] | None) -> dict[str, str]:
+    """The reward each published row of ``pub`` was made with, for the methods whose sampler uses one."""
+    from nasrepro.samplers import sampler_class
+
+    if rewards is not None:
+        return rewards
+    names = {key[1] if isinstance(key, tuple) else key for key in pub}
+    samplers = {m: cfg.get("methods", {}).get(m, {}).get("sampler") for m in names}
+    return {m: DEFAULT_REWARD for m, name in samplers.items() if name and sampler_class(name).uses_reward}
+
+
 def check_rewards(summaries: list[dict], rewards: dict[str, str]) -> None:
     """Every run that feeds a published row was made with that row's reward."""
     for s in summaries:
@@ -81,17 +105,19 @@ def method_table(space_name: str | None, pub: dict, default_arch: str | None = N
                  not_implemented: dict[str, str] | None = None, labels: dict[str, str] | None = None,
                  quoted: dict[str, str] | None = None,
                  not_applicable: dict[tuple[str, str], tuple[str, str]] | None = None,
-                 rewards: dict[str, str] | None = None) -> Callable:
+                 rewards: dict[str, str] | None = None, protocols: dict[str, str] | None = None) -> Callable:
     """Rows per method (in the order of the inputs); Table 1/3 also get the Default and Best rows.
 
     Rows the harness does not run keep the printed values with a status in the ``arch`` column:
     ``not_implemented`` (method -> label), ``quoted`` (rows the document took from other papers) and
     ``not_applicable`` ((space, method) -> (label, reason)). ``rewards`` (method -> the published row's
-    ``metric/data/measure``) stops the build when a run made with another reward would feed that row."""
+    ``metric/data/measure``) stops the build when a run made with another reward would feed that row.
+    ``protocols`` (setting -> text) adds a ``protocol`` column saying which setting made each run row, for
+    tables whose rows come from more than one chapter's protocol (thesis Tables 4.1 and 4.3)."""
 
     def build(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
         summaries = load_summaries([p for p in inputs if Path(p).name == "summary.json"])
-        check_rewards(summaries, rewards or {})
+        check_rewards(summaries, published_rewards(cfg, pub, rewards))
         search, warm = _seconds_by_run([p for p in inputs if Path(p).suffix == ".tsv"])
         seconds = {}
         for s in summaries:
@@ -117,15 +143,19 @@ def method_table(space_name: str | None, pub: dict, default_arch: str | None = N
                     for m, label in (not_implemented or {}).items() for sp in printed_spaces(pub, m, space_name)]
         missing += [{"space": sp, "method": m, "label": label, "arch": f"not applicable: {why}"}
                     for (sp, m), (label, why) in (not_applicable or {}).items()]
+        if protocols:
+            rows["protocol"] = [protocols.get(sp, f"setting {sp}") for sp in rows["space"]]
         rows = pd.concat([pd.DataFrame(head), rows, pd.DataFrame(missing), pd.DataFrame(tail)], ignore_index=True)
         return tag(with_published(rows, pub), cfg)
 
+    build.published, build.rewards = pub, rewards  # what tests check the catalogue's runs against
     return build
 
 
 def with_reward_columns(build: Callable) -> Callable:
     """Table 6: split the reward recorded by each run into the paper's Metric / Reward Data / Measure."""
 
+    @functools.wraps(build)  # keeps the builder's published values and rewards
     def wrapped(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
         frame = build(cfg, inputs)
         rewards = {s["method"]: s["reward"] for s in load_summaries([p for p in inputs if Path(p).name == "summary.json"])}
@@ -162,7 +192,7 @@ def ground_truth_check(space_name: str) -> Callable:
 
 # Thesis Table 5.3: the NAS-Bench-201 setting (preset section) behind each dataset column.
 TABLE5_3_COLUMNS = (("cifar10", "nb201-c10", "cifar10"), ("cifar100", "nb201-c100", "cifar100"),
-                    ("imagenet16", "nb201", "imagenet16-120"))
+                    ("imagenet16", "nb201-in16", "imagenet16-120"))
 
 
 def table5_3_skip_reason(cfg: dict, section: str, dataset: str) -> str | None:
