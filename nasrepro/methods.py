@@ -115,3 +115,16 @@ def make_sampler_for(method: Mapping, scfg: Mapping, space, archs, tree) -> Samp
     if tree is not None:
         options["tree"] = tree
     return make_sampler(method["sampler"], space.encodings(archs), space.choices_per_decision(), **options)
+
+
+def search_protocol(search: Mapping[str, Any], sampler) -> dict[str, Any]:
+    """The ``search`` section a method trains with. Thesis §5.4.1 compares methods at similar cost
+    (Table 5.3: 2.59 GPU-h Uniform, 2.64 FairNas), so a sampler that trains ``m`` paths per step (strict
+    fairness: m = 5 on NAS-Bench-201, 3 on NAS-Bench-Macro) trains ``epochs / m`` epochs (rounded, at least
+    one) and does as many forward/backward passes as a single-path run. ``equal_cost: false`` keeps the
+    epochs (FairNAS's own protocol, m times the work)."""
+    m = int(getattr(sampler, "paths_per_step", 1) or 1)
+    if m <= 1 or not search.get("equal_cost", True):
+        return dict(search)
+    return {**search, "epochs": max(1, int(round(search["epochs"] / m)))}
+

@@ -87,3 +87,34 @@ def test_ranking_resumes_from_saved_chunks(tmp_path):
     acc = score_resumable(score, indices, partial, chunk=3, log=lambda m: None)
     assert np.array_equal(acc, indices * 2.0)
     assert calls == [3, 1]  # only the chunks that were not saved are scored again
+
+
+def test_search_protocol_matches_strict_fairness_to_single_path_cost_by_hand():
+    from nasrepro.methods import search_protocol
+    from nasrepro.samplers.fair import FairSampler
+    from nasrepro.samplers.uniform import UniformSampler
+
+    nb201, macro = get_space("nb201"), get_space("nb-macro")
+    fair201 = FairSampler(nb201.encodings(), nb201.choices_per_decision())
+    fair_macro = FairSampler(macro.encodings(), macro.choices_per_decision())
+    search = {"epochs": 50, "lr": 0.025}
+    assert search_protocol(search, fair201)["epochs"] == 10  # 5 paths per step: 50 / 5
+    assert search_protocol(search, fair_macro)["epochs"] == 17  # 3 paths: 50 / 3 = 16.7
+    assert search_protocol({**search, "equal_cost": False}, fair201)["epochs"] == 50
+    assert search_protocol(search, UniformSampler(macro.encodings(), macro.choices_per_decision())) == search
+    assert search_protocol({"epochs": 2}, fair201)["epochs"] == 1  # at least one epoch
+
+
+def test_fairnas_and_uniform_searches_train_the_same_number_of_paths(tmp_path):
+    """Thesis §5.4.1 ("the cost of all compared models is similar"): counted by the trainer, not derived."""
+    from nasrepro.config import load, resolve
+    from nasrepro.jobs.search import run_search
+
+    cfg = resolve(load("config/config.yaml", {"preset": "demo"}))
+    sec = cfg["nb-macro-ch5"]
+    sec.update(train_images=96)
+    sec["search"].update(epochs=3, batch_size=16)
+    sec["evaluation"].update(rank_archs=4, val_images=16, batch_size=16)
+    runs = {m: run_search(cfg, "nb-macro-ch5", m, 0, tmp_path / m, log=lambda *_: None) for m in ("uniform", "fairnas")}
+    assert runs["fairnas"]["search_epochs"] == 1 and runs["uniform"]["search_epochs"] == 3
+    assert runs["fairnas"]["path_steps"] == runs["uniform"]["path_steps"] == 3 * (48 // 16)

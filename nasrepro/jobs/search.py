@@ -61,7 +61,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     sampler = methods.make_sampler_for(method, scfg, space, archs, tree)
     plan = methods.phases(method, scfg)
     reward = Reward.from_dict(methods.reward_options(method, scfg))
-    optim = OptimConfig.from_dict(scfg["search"])
+    optim = OptimConfig.from_dict(methods.search_protocol(scfg["search"], sampler))
     rng = seed_everything(seed)
     supernet = space.build_supernet(split.num_classes, scfg["width"])
     train = make_loader(scfg, split.train, optim.batch_size, runtime, seed, augment=True)
@@ -103,6 +103,9 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
         "reward_options": methods.reward_options(method, scfg),
         "phases": [{"mode": p.mode, "fraction": p.fraction} for p in plan],
         "train_seconds": result.seconds,
+        # forward/backward passes of the search: equal for every method at equal cost (methods.search_protocol)
+        "search_epochs": optim.epochs,
+        "path_steps": int(result.visits.sum()),  # every path trained on every step, counted by the trainer
         "device": torch.cuda.get_device_name(runtime.device) if runtime.device.type == "cuda" else "cpu",
         "unique_visited": int((result.visits > 0).sum()), "ranked_archs": len(ranking.indices),
         **(ranking_summary(ranking.supernet_acc, ranking.gt_acc) if gt is not None else {}),

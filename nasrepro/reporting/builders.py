@@ -226,6 +226,8 @@ def thesis_table5_3(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
             row[f"{column}_acc"], row[f"{column}_acc_std"] = agg.at[m, "avg_acc"], agg.at[m, "std_acc"]
             row[f"{column}_tau"] = agg.at[m, "kendall_tau"]
             row[f"{column}_arch"] = agg.at[m, "arch"]
+            if "path_steps" in agg.columns:  # equal cost: FairNas trains epochs / m (methods.search_protocol)
+                row[f"{column}_path_steps"] = agg.at[m, "path_steps"]
             hours[m] += [search[k] / 3600.0 for k in search if k[0] == m and any(
                 r["space"] == section and r["method"] == m and int(r["seed"]) == k[1] for r in mine)]
     for m, row in rows.items():

@@ -58,6 +58,8 @@ def method_rows(summaries: list[dict], seconds: dict[tuple[str, int], float] | N
                     "prototype_diversity"):
             if col in grp and grp[col].notna().all():  # thesis Tables 5.1, 5.2 and 5.4
                 row[col], row[col + "_std"] = _mean_std(grp[col])
+        if "path_steps" in grp and grp["path_steps"].notna().all():
+            row["path_steps"] = int(grp["path_steps"].iloc[0])  # search cost in forward/backward passes
         if "prototype_assignment" in grp and grp["prototype_assignment"].notna().all():
             row["prototype_assignment"] = grp["prototype_assignment"].iloc[0]  # which reading of Eq. 5.8 ran
         if "cophenetic_correlation" in grp and grp["cophenetic_correlation"].notna().all():
