@@ -135,9 +135,34 @@ def test_fair_sampler_trains_every_choice_once_per_step():
         paths = enc[s.sample_paths(rng)]
         assert paths.shape == (5, 6)
         assert all(sorted(paths[:, layer]) == [0, 1, 2, 3, 4] for layer in range(6))
+    assert s.mode == "operations"
+    pooling = get_space("pooling")
     with pytest.raises(ConfigError, match="every combination"):  # Pooling: 36 of 2**9 flag settings
-        pooling = get_space("pooling")
-        make_sampler("fair", pooling.encodings(), pooling.choices_per_decision())
+        make_sampler("fair", pooling.encodings(), pooling.choices_per_decision(), mode="operations")
+
+
+def test_fair_sampler_on_pooling_trains_every_architecture_once_per_window_and_resumes():
+    """Issue 14 item 7 (assumption, the seeds are silent): on the constrained Pooling space every one of
+    the 36 architectures is trained exactly once per 36-step window, one path per step."""
+    pooling = get_space("pooling")
+    enc, choices = pooling.encodings(), pooling.choices_per_decision()
+    s = make_sampler("fair", enc, choices)
+    assert s.mode == "architectures" and s.paths_per_step == 1
+    rng = np.random.default_rng(3)
+    draws = [s.sample_paths(rng) for _ in range(36 * 4)]
+    assert all(len(p) == 1 for p in draws)
+    flat = np.array([p[0] for p in draws]).reshape(4, 36)
+    assert all(sorted(w) == list(range(36)) for w in flat)  # each window is a permutation
+    assert len({tuple(w) for w in flat}) == 4  # and a fresh one each time
+    # resume mid-window: the same future draws
+    for _ in range(10):
+        s.sample_paths(rng)
+    t = make_sampler("fair", enc, choices)
+    t.load_state_dict(s.state_dict())
+    r1, r2 = np.random.default_rng(9), np.random.default_rng(9)
+    assert [s.sample(r1) for _ in range(60)] == [t.sample(r2) for _ in range(60)]
+    with pytest.raises(ConfigError, match="mode must be one of"):
+        make_sampler("fair", enc, choices, mode="paths")
 
 
 def tiny_trainer(sampler_name, seed=0, ckpt=None, **options):
