@@ -104,7 +104,8 @@ TABLE4_4_METHODS = ("iterative-mcts-b1", "iterative-mcts-b2", "iterative-mcts", 
 TABLE5_3_METHODS = ("uniform", "fairnas", "debiased-k100")
 TABLE5_4_METHODS = ("debiased-k5", "debiased-k50", "debiased-k100", "debiased-k200")
 FIG4_METHODS = ("mcts-learned", "mcts", "mcts-random")
-FIG6_METHODS = ("uniform", "mcts", "mcts-reg", "mcts-learned")
+# Paper Fig. 6(a): the lambda sweep of the text (seed 000, "small lambda (0.01, 0.1) ... larger values (0.5, 1.0)").
+FIG6_METHODS = ("mcts-learned-lam001", "mcts-learned-lam01", "mcts-learned", "mcts-learned-lam1")
 FIG6_WARMUPS = ("mcts-learned-wu0", "mcts-learned-wu1", "mcts-learned-wu2")
 FIG5_5_METHODS = ("uniform", "debiased-t25", "debiased", "debiased-t1", "debiased-t05")
 

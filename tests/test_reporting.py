@@ -259,3 +259,31 @@ def test_every_table_row_runs_the_setting_and_reward_of_its_published_row(preset
             search = cfg[setting]["search"]
             for key, want in (("epochs", epochs), ("batch_size", batch), ("lr", lr), ("weight_decay", wd)):
                 assert want is None or search[key] == want, (setting, key)
+
+
+def test_fig6a_is_the_lambda_sweep_of_distinct_architectures_per_epoch(tmp_path):
+    """Paper §5.5: Fig. 6(a) sweeps lambda in {0.01, 0.1, 0.5, 1.0}; each curve is the share of the 36
+    architectures sampled in each epoch, averaged over seeds."""
+    from nasrepro.reporting.figure_builders import unique_share_by_lambda
+
+    (fig6,) = [t for t in catalogue.TARGETS if t.name == "fig6"]
+    cfg = {"methods": yaml_methods()}
+    assert sorted(cfg["methods"][m].get("sampler_options", {}).get("lam", 0.5) for m in catalogue.FIG6_METHODS) == \
+        [0.01, 0.1, 0.5, 1.0]
+    inputs = []
+    for lam, seed, per_epoch in ((0.01, 0, [9, 3]), (0.01, 1, [9, 5]), (1.0, 0, [18, 27])):
+        run = tmp_path / f"l{lam}" / f"s{seed}"
+        run.mkdir(parents=True)
+        (run / "summary.json").write_text(json.dumps({"sampler_options": {"lam": lam}, "population_size": 36}))
+        pd.DataFrame({"epoch": [1, 2], "unique_in_epoch": per_epoch}).to_csv(run / "history.csv", index=False)
+        inputs += [run / "history.csv", run / "summary.json"]
+    got = unique_share_by_lambda(inputs)
+    assert list(got) == [0.01, 1.0]
+    assert got[0.01].tolist() == [25.0, 100 * 4 / 36] and got[1.0].tolist() == [50.0, 75.0]
+    assert fig6.needs[0].methods == catalogue.FIG6_METHODS
+
+
+def yaml_methods():
+    import yaml
+
+    return yaml.safe_load(open("config/config.yaml"))["methods"]

@@ -199,3 +199,16 @@ def test_a_training_job_never_imports_the_compiler():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_history_counts_the_distinct_architectures_of_each_epoch():
+    """Paper Fig. 6(a) reads ``unique_in_epoch``: brute force over the paths each step trained."""
+    t = tiny_trainer("pooling", "uniform", [Phase("uniform", 1.0)], epochs=3, train_images=96, batch=8)
+    trained: list[list[int]] = []
+    step = t.train_step
+    t.train_step = lambda images, labels, paths: (trained.append(list(paths)), step(images, labels, paths))[1]
+    t.run()
+    per_epoch = [trained[i * t.steps_per_epoch:(i + 1) * t.steps_per_epoch] for i in range(3)]
+    want = [len({p for paths in e for p in paths}) for e in per_epoch]
+    assert [r["unique_in_epoch"] for r in t.history] == want
+    assert t.history[-1]["unique_visited"] == len({p for paths in trained for p in paths}) >= max(want)

@@ -108,6 +108,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
         "path_steps": int(result.visits.sum()),  # every path trained on every step, counted by the trainer
         "device": torch.cuda.get_device_name(runtime.device) if runtime.device.type == "cuda" else "cpu",
         "unique_visited": int((result.visits > 0).sum()), "ranked_archs": len(ranking.indices),
+        "population_size": len(archs),
         **(ranking_summary(ranking.supernet_acc, ranking.gt_acc) if gt is not None else {}),
         **sampler.diagnostics(ranking.reps),
         **{k: v for k, v in tree_info.items() if isinstance(v, (int, float, str))},

@@ -79,15 +79,36 @@ def pooling_trees(linkage: bool) -> Callable:
     return build
 
 
+def unique_share_by_lambda(inputs: list[Path]) -> dict:
+    """Paper Fig. 6(a): per lambda (ascending), the mean over seeds of the percentage of the population
+    sampled at least once in each epoch (``unique_in_epoch`` of history.csv), indexed by epoch."""
+    import json
+
+    import pandas as pd
+
+    by_lam: dict[float, list] = {}
+    for p in inputs:
+        if p.name == "history.csv":
+            s = json.loads((p.parent / "summary.json").read_text())
+            h = pd.read_csv(p).set_index("epoch")
+            by_lam.setdefault(float(s["sampler_options"]["lam"]), []).append(
+                100.0 * h["unique_in_epoch"] / s["population_size"])
+    return {lam: pd.concat(by_lam[lam], axis=1).mean(axis=1) for lam in sorted(by_lam)}
+
+
 def fig6(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
-    """(a) unique architectures visited per method; (b) accuracy of MCTS against warm-up length."""
+    """(a) share of distinct architectures sampled in each epoch, per UCT exploration factor lambda
+    (paper §5.5: lambda in {0.01, 0.1, 0.5, 1.0}); (b) accuracy of MCTS against warm-up length."""
     import json
 
     from nasrepro.reporting.figures import plt, save, stamp
 
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(9, 3.5))
-    figures.draw_curves(ax_a, _by_method(inputs, "history.csv"), "unique_visited")
-    ax_a.set_ylabel("unique architectures visited")
+    for lam, mean in unique_share_by_lambda(inputs).items():
+        ax_a.plot(mean.index, mean.values, marker=".", label=f"lambda = {lam:g}")
+    ax_a.set_xlabel("epoch")
+    ax_a.set_ylabel("distinct architectures sampled in the epoch (%)")
+    ax_a.legend(fontsize=7)
     ax_a.set_title("(a) unique architecture visits", fontsize=9)
     snaps = cfg["pooling"]["warmup"].get("snapshots", [])
     points: dict[float, list[float]] = {}

@@ -259,6 +259,7 @@ class SupernetTrainer:
         n = len(self.archs)
         for epoch in range(self.start_epoch, self.optim.epochs):
             t_mark = time.perf_counter()  # own time only: interleaved trainers do not bill each other
+            visits_before = self.visits.copy()  # paper Fig. 6(a): distinct architectures of this epoch
             loss_sum = torch.zeros((), device=self.runtime.device)
             correct = torch.zeros((), device=self.runtime.device)
             seen = 0
@@ -310,6 +311,7 @@ class SupernetTrainer:
                 "reward_mean": reward_sum / rewards if rewards else float("nan"),
                 "val_batch_acc": float(val_sum) / val_steps if val_steps else float("nan"),
                 "unique_visited": int((self.visits > 0).sum()),
+                "unique_in_epoch": int((self.visits > visits_before).sum()),
                 "lr": float(self.sched.get_last_lr()[0]),
                 "seconds": self.elapsed,
             }
