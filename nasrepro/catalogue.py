@@ -26,6 +26,7 @@ from typing import Callable, Union
 from nasrepro.layout import Layout
 from nasrepro.methods import needs_warmup
 from nasrepro.reporting import builders as b
+from nasrepro.reporting import descriptive as d
 from nasrepro.reporting import figure_builders as fb
 from nasrepro.reporting import published
 
@@ -107,6 +108,8 @@ FIG4_METHODS = ("mcts-learned", "mcts", "mcts-random")
 # Paper Fig. 6(a): the lambda sweep of the text (seed 000, "small lambda (0.01, 0.1) ... larger values (0.5, 1.0)").
 FIG6_METHODS = ("mcts-learned-lam001", "mcts-learned-lam01", "mcts-learned", "mcts-learned-lam1")
 FIG6_WARMUPS = ("mcts-learned-wu0", "mcts-learned-wu1", "mcts-learned-wu2")
+SAMPLING_LABELS = {"uniform": "Uniform", "independent": "Independent", "boltzmann": "Boltzmann", "mixtures": "Mixture",
+                   "mcts": "MCTS", "mcts-reg": "MCTS + Reg.", "mcts-learned": "MCTS + Learned"}
 FIG5_5_METHODS = ("uniform", "debiased-t25", "debiased", "debiased-t1", "debiased-t05")
 
 
@@ -210,6 +213,21 @@ TARGETS: tuple[Target, ...] = (
            requires=("nb201-c10",)),
     Target("thesis_table5_4", "table", b.method_table("nb201-c10", published.THESIS_TABLE5_4, reference_rows=False),
            (Runs("nb201-c10", TABLE5_4_METHODS),)),
+    # Thesis App. II: correlations of the Ch. 5 supernets (Table A II-3; Pearson is ours, not printed) and
+    # the uniform / debiased supernet estimates against the ground truth (Fig. A II-1, Pooling).
+    Target("thesis_tableA2_3", "table", b.method_table(
+        None, published.THESIS_TABLE_A2_3, reference_rows=False, labels={"debiased": "Debiased"}),
+        (Runs("pooling-ch5", ("uniform", "debiased")), Runs("nb-macro-ch5", ("uniform", "debiased")))),
+    Target("thesis_figA2_1", "figure", fb.thesis_figA2_1, (FirstSeed("pooling-ch5", ("uniform", "debiased"),
+                                                                     ("arch_eval.csv",)),)),
+    # ------------------------------------------------------------------ descriptive tables, from the code
+    Target("table5", "table", d.sampling_methods(published.PAPER_TABLE5, SAMPLING_LABELS), (), requires=("pooling",)),
+    Target("thesis_tableA1_1", "table", d.sampling_methods(published.THESIS_TABLE_A1_1, SAMPLING_LABELS), (),
+           requires=("pooling",)),
+    Target("thesis_tableA2_1", "table", d.mobilenet_macro(published.THESIS_TABLE_A2_1), (),
+           requires=("mobilenet-imagenet-280", "mobilenet-imagenet-330")),
+    Target("thesis_tableA2_2", "table", d.mobilenet_ops(published.THESIS_TABLE_A2_2), (),
+           requires=("mobilenet-imagenet-280", "mobilenet-imagenet-330")),
     # ------------------------------------------------------------------ ImageNet (paper Table 4)
     Target("table4", "table", b.table4,
            tuple(need for section in b.TABLE4_SECTIONS
@@ -217,6 +235,24 @@ TARGETS: tuple[Target, ...] = (
 )
 
 CATALOGUE: dict[str, Target] = {t.name: t for t in TARGETS}
+
+# Thesis items printed identically to a paper item (same rows, same values): the workflow copies the
+# paper target's output under the thesis name. Thesis Table 3.4 prints only a subset of paper Table 4's
+# rows, so it is not an alias (README, "What it produces").
+ALIASES: dict[str, str] = {
+    "thesis_table3_1": "table1", "thesis_table3_2": "table2", "thesis_table3_3": "table3",
+    "thesis_tableA1_2": "table6",
+    "thesis_fig3_4": "fig3", "thesis_figA1_1": "fig7", "thesis_figA1_2": "fig8",
+}
+
+
+def alias_names(kind: str) -> list[str]:
+    return [a for a, src in ALIASES.items() if CATALOGUE[src].kind == kind]
+
+
+def alias_outputs(name: str) -> list[str]:
+    """The files of alias ``name``, in the order of its source's ``outputs``."""
+    return [out.replace(ALIASES[name], name, 1) for out in CATALOGUE[ALIASES[name]].outputs()]
 
 
 def get(name: str, kind: str | None = None) -> Target:
@@ -308,5 +344,9 @@ def inputs(cfg: dict, name: str) -> list[str]:
 
 
 def targets(cfg: dict) -> list[str]:
-    """Outputs of every target whose settings the preset has (the workflow's ``all``)."""
-    return [out for t in TARGETS if any(cfg.get(s) for s in t.settings()) for out in t.outputs()]
+    """Outputs of every target whose settings the preset has (the workflow's ``all``), then the aliases
+    of those targets."""
+    made = [t for t in TARGETS if any(cfg.get(s) for s in t.settings())]
+    names = {t.name for t in made}
+    return ([out for t in made for out in t.outputs()]
+            + [out for a, src in ALIASES.items() if src in names for out in alias_outputs(a)])

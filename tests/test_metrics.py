@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
-from scipy.stats import kendalltau, spearmanr
+from scipy.stats import kendalltau, pearsonr, spearmanr
 
-from nasrepro.evaluation.metrics import kendall_tau, kendall_tau_top_k, precision_at_k, ranking_summary, spearman
+from nasrepro.evaluation.metrics import (kendall_tau, kendall_tau_top_k, pearson, precision_at_k, ranking_summary,
+                                         spearman)
 
 
 def test_kendall_and_spearman_match_scipy_with_ties():
@@ -11,6 +12,7 @@ def test_kendall_and_spearman_match_scipy_with_ties():
     b = a + rng.normal(0, 1, 50)
     assert kendall_tau(a, b) == pytest.approx(kendalltau(a, b).statistic)
     assert spearman(a, b) == pytest.approx(spearmanr(a, b).statistic)
+    assert pearson(a, b) == pytest.approx(pearsonr(a, b).statistic) and np.isnan(pearson(a, np.ones(50)))
     assert kendall_tau(a, a) == pytest.approx(1.0)
     assert kendall_tau(b, -b) == pytest.approx(-1.0)
 
@@ -22,7 +24,7 @@ def test_precision_and_top_k_tau():
     assert precision_at_k(est, truth, 3) == pytest.approx(2 / 3)
     assert kendall_tau_top_k(truth, truth, 4) == pytest.approx(1.0)
     s = ranking_summary(est, truth, ks=(3,))
-    assert set(s) == {"kendall_tau", "spearman", "precision_at_3", "kendall_tau_top3", "top1_gt_acc", "top3_gt_acc"}
+    assert set(s) == {"kendall_tau", "spearman", "pearson", "precision_at_3", "kendall_tau_top3", "top1_gt_acc", "top3_gt_acc"}
 
 
 def test_min_rank_matches_scipy():

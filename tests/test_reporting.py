@@ -211,6 +211,7 @@ ROW_SETTINGS = {
     "thesis_table4_2": {"nb201"}, "thesis_table4_4": {"nb201"},
     "thesis_table5_1": {"pooling-ch5", "nb-macro-ch5"}, "thesis_table5_2": {"pooling-ch5", "nb-macro-ch5"},
     "thesis_table5_3": {"nb201-c10", "nb201-c100", "nb201-in16"}, "thesis_table5_4": {"nb201-c10"},
+    "thesis_tableA2_3": {"pooling-ch5", "nb-macro-ch5"},
     "table4": {"mobilenet-imagenet-280", "mobilenet-imagenet-330"},
 }
 # (epochs, batch, lr, weight decay) of each setting's search in the paper preset, as the seeds print them.
@@ -287,3 +288,66 @@ def yaml_methods():
     import yaml
 
     return yaml.safe_load(open("config/config.yaml"))["methods"]
+
+
+def _demo_cfg():
+    from nasrepro.config import load, resolve
+
+    return resolve(load("config/config.yaml", {"preset": "demo"}))
+
+
+def test_sampling_method_tables_are_read_from_the_method_registry():
+    """Paper Table 5 / thesis Table A I-1: structure and tree come from each method's sampler class and
+    tree kind; a method whose registry entry disagrees with the printed row shows matches = False."""
+    cfg = _demo_cfg()
+    for name in ("table5", "thesis_tableA1_1"):
+        frame = catalogue.get(name).builder(cfg, []).set_index("method")
+        assert list(frame.index) == ["uniform", "independent", "boltzmann", "mixtures", "mcts", "mcts-reg",
+                                     "mcts-learned"]
+        assert frame.drop(index="mixtures")["matches"].astype(bool).all()
+        assert frame.at["mixtures", "structure"] == "not implemented" and pd.isna(frame.at["mixtures", "matches"])
+        assert frame.at["mcts-learned", "tree"] == "learned" and frame.at["boltzmann", "structure"] == "Flat"
+        assert "regularization" in frame.at["mcts-reg", "sampling_method"]
+    assert catalogue.get("thesis_tableA1_1").builder(cfg, []).set_index("method").at[
+        "mcts-learned", "published_sampling_method"].endswith("(section 3.4)")
+    broken = {**cfg, "methods": {**cfg["methods"], "mcts-learned": {**cfg["methods"]["mcts-learned"], "tree": "random"}}}
+    assert not catalogue.get("table5").builder(broken, []).set_index("method").at["mcts-learned", "matches"]
+
+
+def test_mobilenet_tables_are_traced_from_the_built_network():
+    """Thesis Tables A II-1 / A II-2 from the modules the space builds: the 21 searchable layers in six
+    stages, and the op list, all equal to the printed tables."""
+    cfg = _demo_cfg()
+    macro = catalogue.get("thesis_tableA2_1").builder(cfg, [])
+    assert macro["matches"].all() and macro.loc[macro["op"] == "choice", "no"].sum() == 21
+    assert list(macro["channels"].dropna().astype(int)) == [32, 16, 32, 40, 80, 96, 192, 320, 1280]
+    ops = catalogue.get("thesis_tableA2_2").builder(cfg, [])
+    assert ops["matches"].all() and len(ops) == 8 and (ops["se"] == "yes").sum() == 6
+
+
+def test_table_a2_3_puts_kendall_spearman_and_pearson_beside_the_printed_pair(tmp_path):
+    inputs = []
+    for setting, method, tau, rho, r in (("pooling-ch5", "uniform", 0.2, 0.3, 0.4),
+                                         ("nb-macro-ch5", "debiased", 0.7, 0.9, 0.8)):
+        run = tmp_path / setting / "search" / method / "s0"
+        run.mkdir(parents=True)
+        (run / "summary.json").write_text(json.dumps({**summary(method, 0, 90.0, 3, tau), "space": setting,
+                                                      "spearman": rho, "pearson": r, "reward": "abs/val/acc"}))
+        inputs.append(run / "summary.json")
+    frame = catalogue.get("thesis_tableA2_3").builder(_demo_cfg(), inputs).set_index(["space", "method"])
+    row = frame.loc[("nb-macro-ch5", "debiased")]
+    assert (row["kendall_tau"], row["spearman"], row["pearson"]) == (0.7, 0.9, 0.8)
+    assert (row["published_kendall_tau"], row["published_spearman"]) == (0.74, 0.91)
+    assert row["delta_spearman"] == pytest.approx(0.9 - 0.91)
+    assert frame.loc[("pooling-ch5", "uniform"), "published_spearman"] == 0.21
+
+
+def test_thesis_aliases_copy_a_built_paper_target_and_are_in_all():
+    cfg = _demo_cfg()
+    outs = catalogue.targets(cfg)
+    for alias, source in catalogue.ALIASES.items():
+        assert source in catalogue.CATALOGUE and alias not in catalogue.CATALOGUE
+        for a, s in zip(catalogue.alias_outputs(alias), catalogue.CATALOGUE[source].outputs()):
+            assert a in outs and s in outs and a.replace(alias, source) == s
+    assert "tables/thesis_table3_1.csv" in outs and "figures/thesis_figA1_2.png" in outs
+    assert "thesis_table3_4" not in catalogue.ALIASES  # a subset of paper Table 4's rows, not a copy

@@ -22,6 +22,14 @@ def spearman(estimate: np.ndarray, truth: np.ndarray) -> float:
     return float(spearmanr(estimate, truth).statistic)
 
 
+def pearson(estimate: np.ndarray, truth: np.ndarray) -> float:
+    """Pearson's r (NaN when either side is constant)."""
+    e, t = np.asarray(estimate, dtype=float), np.asarray(truth, dtype=float)
+    if e.size < 2 or np.ptp(e) == 0 or np.ptp(t) == 0:
+        return float("nan")
+    return float(np.corrcoef(e, t)[0, 1])
+
+
 def top_k_indices(values: np.ndarray, k: int) -> np.ndarray:
     order = np.lexsort((np.arange(len(values)), -np.asarray(values)))
     return order[:k]
@@ -39,7 +47,8 @@ def kendall_tau_top_k(estimate: np.ndarray, truth: np.ndarray, k: int) -> float:
 
 
 def ranking_summary(estimate: np.ndarray, truth: np.ndarray, ks: tuple[int, ...] = (5, 10)) -> dict[str, float]:
-    out = {"kendall_tau": kendall_tau(estimate, truth), "spearman": spearman(estimate, truth)}
+    out = {"kendall_tau": kendall_tau(estimate, truth), "spearman": spearman(estimate, truth),
+           "pearson": pearson(estimate, truth)}
     for k in ks:
         if k < len(truth):
             out[f"precision_at_{k}"] = precision_at_k(estimate, truth, k)

@@ -131,6 +131,15 @@ def fig6(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
     save(fig, pdf, png)
 
 
+def thesis_figA2_1(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
+    """Thesis Fig. A II-1: uniform and debiased supernet estimates of every Pooling architecture against
+    its ground truth (Ch. 5 protocol), Kendall's tau in the legend."""
+    evals = [p for p in inputs if p.name == "arch_eval.csv"]
+    labels = [search_run_of(p)[1] for p in evals]
+    figures.supernet_vs_ground_truth(cfg, evals, labels, "Pooling: uniform and debiased sampling (thesis Fig. A II-1)",
+                                     pdf, png)
+
+
 def thesis_fig5_3(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
     """Pooling (Ch. 5 protocol): stand-alone accuracy, uniform and debiased supernet accuracy of every
     architecture, sorted by the density the debiased run estimated (Alg. 5.1: its sampling probability

@@ -257,3 +257,40 @@ PAPER_TABLE4_QUOTED = {
                        "darts-plus": "DARTS+ (Liang et al., 2019)", "pada": "PA&DA (Lu et al., 2023)",
                        "ofa": "OFA (Cai et al., 2019)"},
 }
+
+# Paper Table 5 = thesis Table A I-1 (summary of the sampling methods): structure, tree kind, printed text.
+_TABLE5 = {
+    "uniform": ("Flat", None, "Uniform sampling of architectures"),
+    "independent": ("Flat", None, "Nodes sampled independently"),
+    "boltzmann": ("Flat", None, "Joint sampling of architectures"),
+    "mixtures": ("Flat (partitioned)", None, "Uniform with multiple models (Roshtkhari et al., 2023)"),
+    "mcts": ("Hierarchical", "default", "Conditional prob. (sec. 3, Tree Search)"),
+    "mcts-reg": ("Hierarchical", "default", "Conditional prob. + regularization (Su et al., 2021a)"),
+    "mcts-learned": ("Hierarchical", "learned", "Conditional prob. with learned tree (sec. 4)"),
+}
+PAPER_TABLE5 = {m: {"structure": s, "tree": t, "sampling_method": d} for m, (s, t, d) in _TABLE5.items()}
+# The thesis prints the same rows with its own section numbers.
+THESIS_TABLE_A1_1 = {m: dict(v) for m, v in PAPER_TABLE5.items()}
+THESIS_TABLE_A1_1["mcts"]["sampling_method"] = "Conditional prob. ( section 3.3, Tree Search)"
+THESIS_TABLE_A1_1["mcts-learned"]["sampling_method"] = "Conditional prob. with learned tree (section 3.4)"
+
+# Thesis Table A II-1: MobileNetV2 macro-structure (No., Op., Input, Channels, Stride), one row per stage.
+THESIS_TABLE_A2_1 = [
+    (1, "3x3 conv", 224, 32, 2), (1, "MB1_K3", 112, 16, 1),
+    (4, "choice", 112, 32, 2), (4, "choice", 56, 40, 2), (4, "choice", 28, 80, 2), (4, "choice", 14, 96, 1),
+    (4, "choice", 14, 192, 2), (1, "choice", 7, 320, 1),
+    (1, "1x1 conv", 7, 1280, 1), (1, "avg. pool", 7, None, None), (1, "fc", None, None, None),
+]
+# Thesis Table A II-2: block type -> (expansion ratio, kernel size, SE option).
+THESIS_TABLE_A2_2 = {
+    "MB1_K3": (1, 3, "-"), "ID": (None, None, "-"),
+    "MB3_K3": (3, 3, "yes"), "MB3_K5": (3, 5, "yes"), "MB3_K7": (3, 7, "yes"),
+    "MB6_K3": (6, 3, "yes"), "MB6_K5": (6, 5, "yes"), "MB6_K7": (6, 7, "yes"),
+}
+# Thesis Table A II-3: Kendall's tau and Spearman of the Chapter 5 supernets against the ground truth.
+THESIS_TABLE_A2_3 = {
+    ("pooling-ch5", "uniform"): {"kendall_tau": 0.16, "spearman": 0.21},
+    ("pooling-ch5", "debiased"): {"kendall_tau": 0.34, "spearman": 0.55},
+    ("nb-macro-ch5", "uniform"): {"kendall_tau": 0.72, "spearman": 0.87},
+    ("nb-macro-ch5", "debiased"): {"kendall_tau": 0.74, "spearman": 0.91},
+}

@@ -55,7 +55,7 @@ def method_rows(summaries: list[dict], seconds: dict[tuple[str, int], float] | N
             if "val_batch_used" in grp and grp["val_batch_used"].notna().all():
                 row["val_batch_used"] = int(grp["val_batch_used"].iloc[0])
         for col in ("top1_gt_acc", "top5_gt_acc", "top10_gt_acc", "density_pearson", "accept_rate",
-                    "prototype_diversity"):
+                    "prototype_diversity", "spearman", "pearson"):
             if col in grp and grp[col].notna().all():  # thesis Tables 5.1, 5.2 and 5.4
                 row[col], row[col + "_std"] = _mean_std(grp[col])
         if "path_steps" in grp and grp["path_steps"].notna().all():

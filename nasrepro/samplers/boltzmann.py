@@ -36,6 +36,7 @@ from nasrepro.samplers.schedules import (
 
 class BoltzmannSampler(AnnealedSampler):
     name = "boltzmann"
+    summary = "joint sampling of architectures (softmax of their rewards)"
     phase_plan = "sample"
 
     def __init__(

@@ -118,6 +118,7 @@ def prototype_density(features: np.ndarray, prototypes: np.ndarray) -> np.ndarra
 
 class DensitySampler(Sampler):
     name = "density"
+    summary = "architectures sampled against their functional density"
     phase_plan = "warmup"  # Algs. 5.1/5.2: uniform training first (search.warmup_fraction)
     uses_reward = False
     guides_selection = False  # the probabilities describe density, not quality

@@ -33,6 +33,7 @@ MODES = ("auto", "operations", "architectures")
 
 class FairSampler(Sampler):
     name = "fair"
+    summary = "strict fairness: every choice (or architecture) equally often per window"
     phase_plan = "sample"
     uses_reward = False
     guides_selection = False

@@ -34,6 +34,7 @@ from nasrepro.samplers.schedules import (
 
 class IndependentSampler(AnnealedSampler):
     name = "independent"
+    summary = "each decision (node) sampled independently"
     phase_plan = "sample"
 
     def __init__(

@@ -42,6 +42,7 @@ RANK_POPULATIONS = ("all", "visited")
 
 class IterativeMCTSSampler(MCTSSampler):
     name = "iterative-mcts"
+    summary = "MCTS on a tree rebuilt from the supernet ranking each iteration"
     phase_plan = "warmup"  # §4.3.1: uniform training first, then M tree iterations
 
     def __init__(

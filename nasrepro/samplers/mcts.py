@@ -81,6 +81,8 @@ from nasrepro.trees.tree import Tree
 
 class MCTSSampler(AnnealedSampler):
     name = "mcts"
+    structure = "hierarchical"
+    summary = "conditional probabilities down the tree (UCT + Boltzmann among siblings)"
     phase_plan = "mcts"  # search.phases: uniform / explore (the MCTS warm-up) / sample
 
     def __init__(

@@ -9,6 +9,7 @@ from nasrepro.samplers.base import Sampler
 
 class UniformSampler(Sampler):
     name = "uniform"
+    summary = "uniform sampling of architectures"
     phase_plan = "uniform"  # the trainer draws uniformly; this class is never asked
     uses_reward = False
 
