@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from scipy.stats import kendalltau, pearsonr, spearmanr
+from scipy.stats import kendalltau, pearsonr, rankdata, spearmanr
 
 from nasrepro.evaluation.metrics import (kendall_tau, kendall_tau_top_k, pearson, precision_at_k, ranking_summary,
                                          spearman)
@@ -45,3 +45,27 @@ def test_top_k_truth_averages_the_truth_of_the_supernet_top_k():
     assert top_k_truth(estimate, truth, 3) == (20.0 + 40.0 + 30.0) / 3
     summary = ranking_summary(estimate, truth, ks=(2,))
     assert summary["top1_gt_acc"] == 20.0 and summary["top2_gt_acc"] == 30.0
+
+
+def test_kendall_tau_b_equals_the_pair_count_definition_and_scipy_under_heavy_ties():
+    """Our O(n log^2 n) tau-b (no scipy.stats import in jobs) against brute force over all pairs and scipy."""
+    from nasrepro.evaluation.metrics import _inversions, average_ranks
+
+    rng = np.random.default_rng(4)
+    for n, levels in ((2, 2), (7, 2), (30, 3), (61, 10), (200, 4)):
+        x = rng.integers(0, levels, n).astype(float)
+        y = rng.integers(0, levels, n).astype(float)
+        i, j = np.triu_indices(n, 1)
+        sx, sy = np.sign(x[i] - x[j]), np.sign(y[i] - y[j])
+        num, den = (sx * sy).sum(), np.sqrt((sx != 0).sum() * (sy != 0).sum())
+        want = num / den if den > 0 else float("nan")
+        got = kendall_tau(x, y)
+        assert (np.isnan(want) and np.isnan(got)) or got == pytest.approx(want, abs=1e-12), (n, levels)
+        r = rng.integers(0, levels, n)
+        assert _inversions(r) == int((r[i] > r[j]).sum())
+        np.testing.assert_allclose(average_ranks(x), rankdata(x))
+    x = rng.random(3000).round(2)
+    y = x + rng.normal(0, 0.3, 3000).round(1)
+    assert kendall_tau(x, y) == pytest.approx(kendalltau(x, y).statistic, abs=1e-12)
+    assert spearman(x, y) == pytest.approx(spearmanr(x, y).statistic, abs=1e-12)
+    assert np.isnan(kendall_tau(np.ones(5), np.arange(5.0))) and np.isnan(spearman(np.arange(5.0), np.ones(5)))

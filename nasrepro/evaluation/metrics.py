@@ -5,21 +5,68 @@ from __future__ import annotations
 import numpy as np
 
 
-def kendall_tau(estimate: np.ndarray, truth: np.ndarray) -> float:
-    """Kendall's tau-b (ties handled), as scipy computes it."""
-    from scipy.stats import kendalltau  # imported on use: scipy.stats adds ~0.8 s to every job's start
+def _dense_ranks(x: np.ndarray) -> np.ndarray:
+    """0-based ranks with ties sharing one rank (0, 0, 1, 2, 2, ...)."""
+    _, inverse = np.unique(x, return_inverse=True)
+    return inverse.ravel().astype(np.int64)
 
-    return float(kendalltau(estimate, truth, variant="b").statistic)
+
+def _tied_pairs(ranks: np.ndarray) -> int:
+    counts = np.bincount(ranks)
+    return int((counts * (counts - 1) // 2).sum())
+
+
+def _inversions(r: np.ndarray) -> int:
+    """Pairs i < j with r[i] > r[j] (equal values are not inversions), in O(n log^2 n) numpy: an inversion
+    is counted once, at the highest bit where the two ranks differ (same higher bits, 1 before 0)."""
+    inv = 0
+    for b in range(max(1, int(r.max()).bit_length())):
+        order = np.argsort(r >> (b + 1), kind="stable")  # groups of equal higher bits, original order kept
+        prefix, bit = (r >> (b + 1))[order], (r[order] >> b) & 1
+        ones_before = np.cumsum(bit) - bit
+        first = np.searchsorted(prefix, prefix, side="left")
+        inv += int((ones_before - ones_before[first])[bit == 0].sum())
+    return inv
+
+
+def kendall_tau(estimate: np.ndarray, truth: np.ndarray) -> float:
+    """Kendall's tau-b (ties in either ranking handled), equal to ``scipy.stats.kendalltau`` (tested) without
+    importing scipy.stats, which costs about a second of every job's start: P - Q = n0 - n1 - n2 + n3 - 2 D
+    over the pairs sorted by the estimate (Knight 1966). NaN when either side is constant."""
+    x, y = np.asarray(estimate, dtype=float).ravel(), np.asarray(truth, dtype=float).ravel()
+    if x.size != y.size:
+        raise ValueError(f"kendall_tau needs equal lengths, got {x.size} and {y.size}")
+    n = x.size
+    if n < 2:
+        return float("nan")
+    rx, ry = _dense_ranks(x), _dense_ranks(y)
+    n0 = n * (n - 1) // 2
+    n1, n2 = _tied_pairs(rx), _tied_pairs(ry)
+    if n1 == n0 or n2 == n0:
+        return float("nan")
+    n3 = _tied_pairs(_dense_ranks(rx * (int(ry.max()) + 1) + ry))  # tied in both
+    order = np.lexsort((ry, rx))  # by estimate, ties broken by truth: tied-x pairs are no inversions
+    discordant = _inversions(ry[order])
+    return float((n0 - n1 - n2 + n3 - 2 * discordant) / np.sqrt(float(n0 - n1) * float(n0 - n2)))
+
+
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties sharing their mean rank (``scipy.stats.rankdata``'s default)."""
+    x = np.asarray(x, dtype=float).ravel()
+    order = np.argsort(x, kind="stable")
+    sorted_x = x[order]
+    starts = np.flatnonzero(np.r_[True, sorted_x[1:] != sorted_x[:-1]])
+    ends = np.r_[starts[1:], x.size]
+    mean_rank = (starts + ends + 1) / 2.0  # ranks start .. end - 1 (0-based) -> their mean, 1-based
+    out = np.empty(x.size)
+    out[order] = np.repeat(mean_rank, ends - starts)
+    return out
 
 
 def spearman(estimate: np.ndarray, truth: np.ndarray) -> float:
-    """Spearman's rho; NaN (without scipy's warning) when either side is constant, e.g. an untrained
-    supernet that scores every architecture alike."""
-    from scipy.stats import spearmanr
-
-    if np.ptp(np.asarray(estimate, dtype=float)) == 0 or np.ptp(np.asarray(truth, dtype=float)) == 0:
-        return float("nan")
-    return float(spearmanr(estimate, truth).statistic)
+    """Spearman's rho (Pearson of average ranks, as scipy computes it); NaN when either side is constant,
+    e.g. an untrained supernet that scores every architecture alike."""
+    return pearson(average_ranks(estimate), average_ranks(truth))
 
 
 def pearson(estimate: np.ndarray, truth: np.ndarray) -> float:
