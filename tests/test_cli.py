@@ -70,3 +70,21 @@ def test_prototype_diversity_reads_warmup_outputs(capsys, tmp_path):
     start = rows[0]["diversity"]
     assert abs(start - 1.0) < 0.05  # K-Means finds the 3 orthogonal groups: cosine distance 1 between them
     assert rows[1]["diversity"] > 0.95 * start and rows[3]["diversity"] < rows[1]["diversity"]
+
+
+def test_local_slurm_config_and_the_message_without_slurm(tmp_path, monkeypatch):
+    """nasrepro.tools.local_slurm without daemons: the one-node config it writes, and the fix it names
+    when SLURM is missing (the cluster tests themselves are in test_cluster.py)."""
+    from nasrepro.tools import local_slurm
+
+    cluster = local_slurm.LocalSlurm(tmp_path / "s", cpus=8, mem_mb=9000, gpus=2, port=7000)
+    cluster.write_config()
+    conf = dict(line.split("=", 1) for line in cluster.conf.read_text().splitlines() if "=" in line and " " not in line)
+    assert conf["AccountingStorageType"] == "accounting_storage/none" and conf["SlurmctldPort"] == "7000"
+    assert "CPUs=8 RealMemory=9000 Gres=gpu:2" in cluster.conf.read_text()
+    assert (tmp_path / "s" / "gres.conf").read_text().count("Name=gpu File=/dev/") == 2
+    assert cluster.env == {"SLURM_CONF": str(cluster.conf)}
+    monkeypatch.setenv("PATH", str(tmp_path))  # no SLURM programs on it
+    with pytest.raises(local_slurm.SlurmUnavailable, match="local_slurm install"):
+        cluster.up()
+    assert local_slurm.main(["up", "--dir", str(tmp_path / "t")]) == 2
