@@ -20,7 +20,7 @@ def test_method_rows_aggregate_seeds_and_tolerate_missing_tree_fields():
         summary("mcts-learned", 0, 92.0, 1, 0.5, distance_mean=0.2, val_batch_used=8, cophenetic_correlation=0.7),
         summary("mcts-learned", 1, 91.0, 5, 0.5, distance_mean=0.4, val_batch_used=8, cophenetic_correlation=0.9),
         summary("mcts-vector", 0, 89.0, 30, 0.0, distance_mean=0.3, cophenetic_correlation=0.5),  # encoding tree
-    ], seconds={("uniform", 0): 3600.0, ("uniform", 1): 7200.0})
+    ], seconds={("pooling", "uniform", 0): 3600.0, ("pooling", "uniform", 1): 7200.0})
     u = rows.set_index("method").loc["uniform"]
     assert (u["best_acc"], u["avg_acc"], u["std_acc"], u["best_rank"], u["avg_rank"]) == (91.0, 90.5, 0.5, 10, 15.0)
     assert u["arch"] == "[1,1,1]" and u["hours"] == pytest.approx(1.5)
@@ -351,3 +351,24 @@ def test_thesis_aliases_copy_a_built_paper_target_and_are_in_all():
             assert a in outs and s in outs and a.replace(alias, source) == s
     assert "tables/thesis_table3_1.csv" in outs and "figures/thesis_figA1_2.png" in outs
     assert "thesis_table3_4" not in catalogue.ALIASES  # a subset of paper Table 4's rows, not a copy
+
+
+def test_hours_of_a_two_setting_table_are_charged_to_their_own_setting(tmp_path):
+    """Thesis Table 5.1 runs Uniform on Pooling and on NAS-Bench-Macro: each row's hours come from its own
+    setting's benchmark file (they were once keyed by method and seed only, so one overwrote the other)."""
+    from nasrepro.layout import Layout
+
+    cfg = _demo_cfg()
+    layout = Layout.of(cfg)
+    inputs = []
+    for setting, secs in (("pooling-ch5", 360.0), ("nb-macro-ch5", 7200.0)):
+        run = tmp_path / layout.search(setting, "uniform", 0)
+        run.parent.mkdir(parents=True)
+        run.write_text(json.dumps({**summary("uniform", 0, 90.0, 3, 0.1), "space": setting, "reward": "abs/val/acc"}))
+        bench = tmp_path / layout.benchmark("search", setting, "uniform", 0)
+        bench.parent.mkdir(parents=True, exist_ok=True)
+        bench.write_text(f"s\th:m:s\n{secs}\t0:00:00\n")
+        inputs += [run, bench]
+    frame = catalogue.get("thesis_table5_1").builder(cfg, inputs).set_index(["space", "method"])
+    assert frame.loc[("pooling-ch5", "uniform"), "hours"] == pytest.approx(0.1)
+    assert frame.loc[("nb-macro-ch5", "uniform"), "hours"] == pytest.approx(2.0)

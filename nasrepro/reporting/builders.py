@@ -23,18 +23,19 @@ from nasrepro.spaces import get_space
 
 
 def _seconds_by_run(bench_files: list[Path], kind: str = "search"
-                    ) -> tuple[dict[tuple[str, int], float], dict[int, float]]:
-    """Seconds per run of ``kind`` (search or retrain), keyed (method, seed), and per warm-up, keyed by
-    seed, from the benchmark files (``layout.parse_benchmark`` reads what each one times)."""
+                    ) -> tuple[dict[tuple[str, str, int], float], dict[tuple[str, int], float]]:
+    """Seconds per run of ``kind`` (search or retrain), keyed (setting, method, seed), and per warm-up,
+    keyed (setting, seed), from the benchmark files (``layout.parse_benchmark`` reads what each one times).
+    The setting is part of the key: a table over two settings must not charge one's runs to the other."""
     search, warm = {}, {}
     for p in bench_files:
         run = parse_benchmark(p)
         if run is None:
             continue
         if run.kind == "warmup":
-            warm[run.seed] = read_benchmark_seconds([p])
+            warm[(run.setting, run.seed)] = read_benchmark_seconds([p])
         elif run.kind == kind:
-            search[(run.method, run.seed)] = read_benchmark_seconds([p])
+            search[(run.setting, run.method, run.seed)] = read_benchmark_seconds([p])
     return search, warm
 
 
@@ -121,11 +122,11 @@ def method_table(space_name: str | None, pub: dict, default_arch: str | None = N
         search, warm = _seconds_by_run([p for p in inputs if Path(p).suffix == ".tsv"])
         seconds = {}
         for s in summaries:
-            key = (s["method"], int(s["seed"]))
+            key = (s["space"], s["method"], int(s["seed"]))
             if key in search:
                 uses_warmup = needs_warmup(cfg["methods"][s["method"]])
                 # A method that needs the warm-up supernet is charged for it: it is part of its search cost.
-                seconds[key] = search[key] + (warm.get(key[1], 0.0) if uses_warmup else 0.0)
+                seconds[key] = search[key] + (warm.get((key[0], key[2]), 0.0) if uses_warmup else 0.0)
         rows = method_rows(summaries, seconds)
         # A method shared by several tables (mcts-learned is the default of every ablation) takes the
         # row name that table prints.
@@ -228,8 +229,8 @@ def thesis_table5_3(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
             row[f"{column}_arch"] = agg.at[m, "arch"]
             if "path_steps" in agg.columns:  # equal cost: FairNas trains epochs / m (methods.search_protocol)
                 row[f"{column}_path_steps"] = agg.at[m, "path_steps"]
-            hours[m] += [search[k] / 3600.0 for k in search if k[0] == m and any(
-                r["space"] == section and r["method"] == m and int(r["seed"]) == k[1] for r in mine)]
+            hours[m] += [search[key] / 3600.0 for r in mine if r["method"] == m
+                         and (key := (section, m, int(r["seed"]))) in search]
     for m, row in rows.items():
         row["gpu_hours"] = float(np.mean(hours[m])) if hours[m] else float("nan")
     best = {"method": "best", "label": "Best"}
@@ -270,9 +271,9 @@ def table4(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
             best = grp.loc[grp["test_acc"].idxmax()]
             seconds = []
             for seed in map(int, grp["search_seed"]):
-                s = search.get((method, seed), 0.0) + retrain.get((method, seed), 0.0)
+                s = search.get((section, method, seed), 0.0) + retrain.get((section, method, seed), 0.0)
                 if needs_warmup(cfg["methods"][method]):
-                    s += warm.get(seed, 0.0)
+                    s += warm.get((section, seed), 0.0)
                 seconds.append(s)
             rows.append({"space": section, "method": method, "label": best["label"], "arch": best["arch"],
                          "best_acc": float(best["test_acc"]), "avg_acc": float(grp["test_acc"].mean()),

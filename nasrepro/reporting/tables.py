@@ -30,8 +30,9 @@ def _mean_std(values: Sequence[float]) -> tuple[float, float]:
     return float(arr.mean()), float(arr.std(ddof=0)) if arr.size > 1 else 0.0
 
 
-def method_rows(summaries: list[dict], seconds: dict[tuple[str, int], float] | None = None) -> pd.DataFrame:
-    """One row per method: the found architecture of the best seed, best/avg accuracy and rank, tau."""
+def method_rows(summaries: list[dict], seconds: dict[tuple[str, str, int], float] | None = None) -> pd.DataFrame:
+    """One row per (setting, method): the found architecture of the best seed, best/avg accuracy and rank,
+    tau; ``seconds`` keyed (setting, method, seed) gives the hours."""
     frame = pd.DataFrame(summaries)
     rows = []
     for (space, method), grp in frame.groupby(["space", "method"], sort=False):
@@ -65,7 +66,7 @@ def method_rows(summaries: list[dict], seconds: dict[tuple[str, int], float] | N
         if "cophenetic_correlation" in grp and grp["cophenetic_correlation"].notna().all():
             row["cophenetic_correlation"] = float(grp["cophenetic_correlation"].mean())
         if seconds:
-            per_seed = [seconds[(method, int(s))] for s in grp["seed"] if (method, int(s)) in seconds]
+            per_seed = [seconds[k] for s in grp["seed"] if (k := (space, method, int(s))) in seconds]
             row["hours"] = float(np.mean(per_seed)) / 3600.0 if per_seed else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
