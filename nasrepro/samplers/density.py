@@ -55,6 +55,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from nasrepro.evaluation.metrics import pearson
 from nasrepro.samplers.base import Sampler
 from nasrepro.samplers.schedules import SamplerConfigError, from_state, softmax, to_state
 
@@ -251,11 +252,10 @@ class DensitySampler(Sampler):
             return {}
         fine = 1.0 / np.maximum(mean_cosine_distance(self.features(indices)), 1e-12)
         proto = self.densities(indices)
-        pearson = float(np.corrcoef(proto, fine)[0, 1]) if len(indices) > 2 and proto.std() > 0 and fine.std() > 0 \
-            else float("nan")
+        r = pearson(proto, fine) if len(indices) > 2 else float("nan")
         return {"prototypes": self.k, "prototype_assignment": self.assignment,
                 "prototype_diversity": prototype_diversity(self.centres),
-                "density_pearson": pearson, "density_archs": int(len(indices)),
+                "density_pearson": r, "density_archs": int(len(indices)),
                 "accept_rate": self.accepted / max(1, self.tries)}
 
     # ------------------------------------------------------------------ state
