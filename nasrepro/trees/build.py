@@ -313,20 +313,21 @@ def default_tree(kind: str, inp: TreeInputs) -> tuple[Tree, dict]:
         raise TreeBuildError(str(exc)) from None
 
 
-@from_warmup
-def accuracy_tree(kind: str, inp: TreeInputs) -> tuple[Tree, dict]:
+def _accuracies(inp: TreeInputs, kind: str) -> np.ndarray:
     acc = _to_numpy(inp.need("accuracies", kind)).ravel()
     if acc.size == 0 or not np.all(np.isfinite(acc)):
         raise TreeBuildError("accuracies must be a non-empty finite vector")
-    return _accuracy_tree(acc), {}
+    return acc
+
+
+@from_warmup
+def accuracy_tree(kind: str, inp: TreeInputs) -> tuple[Tree, dict]:
+    return _accuracy_tree(_accuracies(inp, kind)), {}
 
 
 @from_warmup
 def ranking_tree(kind: str, inp: TreeInputs) -> tuple[Tree, dict]:
-    acc = _to_numpy(inp.need("accuracies", kind)).ravel()
-    if acc.size == 0 or not np.all(np.isfinite(acc)):
-        raise TreeBuildError("accuracies must be a non-empty finite vector")
-    return _ranking_tree(acc), {}
+    return _ranking_tree(_accuracies(inp, kind)), {}
 
 
 def _clustered(condensed: np.ndarray, dist: str, euclidean: bool, inp: TreeInputs, info: dict
