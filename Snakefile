@@ -15,6 +15,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/supernet.smk"
 include: "workflow/rules/imagenet.smk"
+include: "workflow/rules/query.smk"
 include: "workflow/rules/reports.smk"
 
 

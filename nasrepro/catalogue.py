@@ -15,7 +15,10 @@ Needs, in the order their files are handed to the builder (rows follow that orde
 - ``FirstSeed(setting, methods, names)``: files of the first seed's run of each method;
 - ``WarmupFile(setting, name)``: a file of the first seed's warm-up;
 - ``Standalone(setting)``: every stand-alone pack record;
-- ``Retrains(setting, methods)``: retrained networks and their benchmark files (paper Table 4).
+- ``Retrains(setting, methods)``: retrained networks and their benchmark files (paper Table 4);
+- ``Queries(setting, strategies, names)``: files of every (strategy, dataset, trial) of a query setting
+  (``presets.<preset>.query``, ``nasrepro.query``);
+- ``QueryExtracts(setting)``: the full-benchmark extracts of a query setting, when it names the file.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from nasrepro.reporting import builders as b
 from nasrepro.reporting import descriptive as d
 from nasrepro.reporting import figure_builders as fb
 from nasrepro.reporting import published
+from nasrepro.reporting import query_figures as qf
+from nasrepro.reporting import query_tables as qt
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,24 @@ class Retrains:
     methods: tuple[str, ...]
 
 
-Need = Union[Runs, Files, FirstSeed, WarmupFile, Standalone, Retrains]
+@dataclass(frozen=True)
+class Queries:
+    setting: str
+    methods: tuple[str, ...]  # query strategies (config ``strategies:``)
+    names: tuple[str, ...] = ("summary.json",)
+
+
+@dataclass(frozen=True)
+class QueryExtracts:
+    setting: str
+
+
+Need = Union[Runs, Files, FirstSeed, WarmupFile, Standalone, Retrains, Queries, QueryExtracts]
+
+
+def has_setting(cfg: dict, setting: str) -> bool:
+    """Whether the resolved preset runs ``setting`` (a supernet section or a query setting)."""
+    return bool(cfg.get(setting)) or bool((cfg.get("query") or {}).get(setting))
 
 
 @dataclass(frozen=True)
@@ -111,6 +133,13 @@ FIG6_WARMUPS = ("mcts-learned-wu0", "mcts-learned-wu1", "mcts-learned-wu2")
 SAMPLING_LABELS = {"uniform": "Uniform", "independent": "Independent", "boltzmann": "Boltzmann", "mixtures": "Mixture",
                    "mcts": "MCTS", "mcts-reg": "MCTS + Reg.", "mcts-learned": "MCTS + Learned"}
 FIG5_5_METHODS = ("uniform", "debiased-t25", "debiased", "debiased-t1", "debiased-t05")
+# Seed 004 (ANASOD): computed rows of Table 2, Table 6, and the rows of panels of Figs. 3 and 6.
+ANASOD_TABLE2_COMPUTED = ("rs", "anasod-rs", "anasod-biasedrs", "re", "tpe", "anasod-bo")
+ANASOD_TABLE6_COMPUTED = ("ls", "anasod-ls")
+ANASOD_FIG3_ROWS = (("RS", ("rs", "anasod-rs", "anasod-biasedrs")), ("GP-BO", ("adj-bo", "path-bo", "anasod-bo")),
+                    ("NEP-BO", ("adj-nep", "path-nep", "anasod-nep")))
+ANASOD_FIG6_ROWS = (("LS", ANASOD_TABLE6_COMPUTED),)
+ANASOD = "anasod-nb201"
 
 
 def _ablation(name: str, methods: tuple[str, ...], builder: Callable, nb_macro: bool = False) -> Target:
@@ -228,6 +257,18 @@ TARGETS: tuple[Target, ...] = (
            requires=("mobilenet-imagenet-280", "mobilenet-imagenet-330")),
     Target("thesis_tableA2_2", "table", d.mobilenet_ops(published.THESIS_TABLE_A2_2), (),
            requires=("mobilenet-imagenet-280", "mobilenet-imagenet-330")),
+    # ------------------------------------------------------------------ ANASOD (seed 004): query-based search on NB201
+    Target("anasod_table1", "table", qt.table1(ANASOD), (QueryExtracts(ANASOD),), requires=(ANASOD,)),
+    Target("anasod_table2", "table", qt.search_table(published.ANASOD_TABLE2, ANASOD_TABLE2_COMPUTED, ANASOD,
+                                                     published.ANASOD_TABLE2_LABELS),
+           (Queries(ANASOD, ANASOD_TABLE2_COMPUTED),)),
+    Target("anasod_table6", "table", qt.search_table(published.ANASOD_TABLE6, ANASOD_TABLE6_COMPUTED, ANASOD),
+           (Queries(ANASOD, ANASOD_TABLE6_COMPUTED),)),
+    Target("anasod_fig2", "figure", qf.fig2(ANASOD), (QueryExtracts(ANASOD),), requires=(ANASOD,)),
+    Target("anasod_fig3", "figure", qf.curves_figure(ANASOD_FIG3_ROWS, "ANASOD Fig. 3: with and without ANASOD", ANASOD),
+           (Queries(ANASOD, tuple(s for _, row in ANASOD_FIG3_ROWS for s in row), ("summary.json", "history.csv")),)),
+    Target("anasod_fig6", "figure", qf.curves_figure(ANASOD_FIG6_ROWS, "ANASOD Fig. 6: LS vs ANASOD-LS", ANASOD),
+           (Queries(ANASOD, ANASOD_TABLE6_COMPUTED, ("summary.json", "history.csv")),)),
     # ------------------------------------------------------------------ ImageNet (paper Table 4)
     Target("table4", "table", b.table4,
            tuple(need for section in b.TABLE4_SECTIONS
@@ -324,6 +365,15 @@ def need_files(cfg: dict, need: Need) -> list[str]:
         return [layout.warmup(need.setting, seeds[0], need.name)] if seeds else []
     if isinstance(need, Standalone):
         return standalone_runs(cfg, need.setting)
+    if isinstance(need, Queries):
+        q = (cfg.get("query") or {}).get(need.setting)
+        if not q:
+            return []
+        return [layout.query(need.setting, st, d, t, n) for st in need.methods for d in q["datasets"]
+                for t in q["trials"] for n in need.names]
+    if isinstance(need, QueryExtracts):
+        q = (cfg.get("query") or {}).get(need.setting) or {}
+        return [layout.query_extract(need.setting, d) for d in q["datasets"]] if q.get("full_benchmark_path") else []
     if isinstance(need, Retrains):
         return [f for m in need.methods for s in seeds
                 for f in (layout.retrain(need.setting, m, s), layout.benchmark("retrain", need.setting, m, s))]
@@ -346,7 +396,7 @@ def inputs(cfg: dict, name: str) -> list[str]:
 def targets(cfg: dict) -> list[str]:
     """Outputs of every target whose settings the preset has (the workflow's ``all``), then the aliases
     of those targets."""
-    made = [t for t in TARGETS if any(cfg.get(s) for s in t.settings())]
+    made = [t for t in TARGETS if any(has_setting(cfg, s) for s in t.settings())]
     names = {t.name for t in made}
     return ([out for t in made for out in t.outputs()]
             + [out for a, src in ALIASES.items() if src in names for out in alias_outputs(a)])

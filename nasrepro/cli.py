@@ -119,6 +119,21 @@ def cmd_search(args: argparse.Namespace) -> None:
                trained_ground_truth=args.trained_ground_truth)
 
 
+def cmd_query_search(args: argparse.Namespace) -> None:
+    from nasrepro.query.trial import run_trial
+
+    summary = run_trial(_load_cfg(args), args.setting, args.strategy, args.dataset, args.trial, args.out_dir,
+                        extract=args.extract)
+    _log(f"best {summary['best_value']:.4f} ({summary['objective']}) after {summary['queries']} queries: "
+         f"{summary['best_arch']}")
+
+
+def cmd_query_extract(args: argparse.Namespace) -> None:
+    from nasrepro.query.extract import extract
+
+    _log(json.dumps(extract(args.full_benchmark, args.dataset, args.out)))
+
+
 def cmd_table(args: argparse.Namespace) -> None:
     from nasrepro import catalogue
     from nasrepro.io import write_csv
@@ -229,6 +244,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--trained-ground-truth", nargs="*", default=[],
                     help="stand-alone result JSONs, used when the config says ground_truth: trained")
     sp.set_defaults(func=cmd_search)
+
+    sp = with_cfg(sub.add_parser("query-search", help="one query-based (black-box) search trial on a tabular benchmark"))
+    sp.add_argument("--setting", required=True, help="a query setting of the preset (presets.<preset>.query)")
+    sp.add_argument("--strategy", required=True, help="a strategy under strategies:")
+    sp.add_argument("--dataset", required=True)
+    sp.add_argument("--trial", type=int, required=True)
+    sp.add_argument("--out-dir", required=True)
+    sp.add_argument("--extract", help="the full-benchmark extract of nasrepro query-extract (validation error)")
+    sp.set_defaults(func=cmd_query_search)
+
+    sp = sub.add_parser("query-extract", help="extract validation accuracy per seed and train time from the full "
+                                              "NAS-Bench-201 file, for query-based search")
+    sp.add_argument("--full-benchmark", required=True)
+    sp.add_argument("--dataset", required=True)
+    sp.add_argument("--out", required=True)
+    sp.set_defaults(func=cmd_query_extract)
 
     sp = with_cfg(sub.add_parser("table", help="aggregate job outputs into one of the documents' tables"))
     sp.add_argument("name")

@@ -89,7 +89,8 @@ def training_fingerprint(job: str, scfg: dict, *parts: Any) -> str:
     return config_hash([job, keep, *parts])
 
 
-DEFAULTED = ("sampler", "tree")  # the sections a preset's ``defaults`` block fills in
+DEFAULTED = ("sampler", "tree")
+QUERY = "query"  # the preset key of the query-based search settings (not a supernet setting)  # the sections a preset's ``defaults`` block fills in
 
 
 def with_defaults(preset: dict) -> dict:
@@ -98,7 +99,7 @@ def with_defaults(preset: dict) -> dict:
     preset = dict(preset)
     defaults = preset.pop("defaults", {})
     for key, value in preset.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and key != QUERY:
             preset[key] = {**value, **{part: {**defaults.get(part, {}), **value.get(part, {})} for part in DEFAULTED}}
     return preset
 
@@ -114,7 +115,7 @@ def resolve(cfg: dict) -> dict:
     from nasrepro.spaces import SPACES, space_class
 
     for key, value in section.items():
-        if not isinstance(value, dict):
+        if not isinstance(value, dict) or key == QUERY:
             continue
         space = value.get("space", key)
         if space not in SPACES and not is_plugin(space):
@@ -123,7 +124,9 @@ def resolve(cfg: dict) -> dict:
         space_class(space)  # a plug-in that does not import stops here, before any job
     from nasrepro.methods import check_methods  # every method's sampler and option keys, before any job
 
-    check_methods(cfg["methods"], {k: v for k, v in section.items() if isinstance(v, dict)}, name)
+    check_methods(cfg["methods"], {k: v for k, v in section.items() if isinstance(v, dict) and k != QUERY}, name)
+    strategies = cfg.get("strategies", {})
+    _check_strategies(strategies)
     compare = _check_compare(cfg.get("compare", {}), cfg["methods"])
     out = {
         **section,
@@ -134,9 +137,25 @@ def resolve(cfg: dict) -> dict:
         "download": cfg["download"],
         "imagenet_root": cfg.get("imagenet_root"),
         "methods": cfg["methods"],
+        "strategies": strategies,
+        QUERY: section.get(QUERY, {}),
     }
     out["config_hash"] = config_hash(out)
     return out
+
+
+def _check_strategies(strategies: dict) -> None:
+    """Every query strategy's class imports and accepts its options, before any job."""
+    if not strategies:
+        return
+    from nasrepro.query import accepted_options, strategy_class
+
+    for name, st in strategies.items():
+        cls = strategy_class(st["strategy"])
+        unknown = sorted(set(st.get("options", {})) - set(accepted_options(cls)))
+        if unknown:
+            raise ConfigError(f"config error at strategies.{name}.options: {st['strategy']!r} has no option "
+                              f"{unknown[0]!r}; its options: {', '.join(accepted_options(cls))}")
 
 
 def _check_compare(compare: dict, methods: dict) -> dict:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pandas as pd
-import torch
 
 from nasrepro.errors import CheckpointError
 
@@ -67,12 +66,16 @@ def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> None:
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
+    import torch  # here, not at module level: query jobs and tables write files without torch
+
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Load with ``weights_only=True``; a truncated or foreign file gives one actionable error."""
+    import torch
+
     path = Path(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)

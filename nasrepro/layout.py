@@ -9,6 +9,8 @@ no second copy of the layout exists anywhere::
     results/<preset>/<setting>/warmup/s<seed>/{outputs.npz, outputs_hv.npz, snapshots/, history.csv}
     results/<preset>/<setting>/search/<method>/s<seed>/{summary.json, arch_eval.csv, history.csv, ...}
     results/<preset>/<setting>/retrain/<method>_s<seed>.json
+    results/<preset>/<query setting>/query/<strategy>/<dataset>/t<trial>/{summary.json, history.csv}
+    results/<preset>/<query setting>/extract/<dataset>.npz     (full-benchmark extract, when configured)
     logs/<preset>/...        one log per job, same relative path, ``.log``
     benchmarks/<preset>/...  Snakemake ``benchmark:`` files of the expensive jobs, ``.tsv``
 """
@@ -76,6 +78,20 @@ class Layout:
     def _retrain(setting, method, seed) -> str:
         return f"{setting}/retrain/{method}_s{seed}"
 
+    @staticmethod
+    def _query(setting, strategy, dataset, trial) -> str:
+        return f"{setting}/query/{strategy}_{dataset}_t{trial}"
+
+    @staticmethod
+    def _extract(setting, dataset) -> str:
+        return f"{setting}/extract/{dataset}"
+
+    def query(self, setting, strategy, dataset, trial, name: str = "summary.json") -> str:
+        return f"{self.results}/{setting}/query/{strategy}/{dataset}/t{trial}/{name}"
+
+    def query_extract(self, setting, dataset) -> str:
+        return f"{self.results}/{self._extract(setting, dataset)}.npz"
+
     def standalone(self, setting, pack, seed) -> str:
         return f"{self.results}/{self._standalone(setting, pack, seed)}.json"
 
@@ -101,7 +117,7 @@ class Layout:
 
     def _stem(self, job: str, *parts) -> str:
         stems = {"standalone": self._standalone, "warmup": self._warmup, "search": self._search,
-                 "retrain": self._retrain}
+                 "retrain": self._retrain, "query": self._query, "extract": self._extract}
         if job in stems:
             return stems[job](*parts)
         if job in ("table", "figure"):
@@ -142,3 +158,12 @@ def search_run_of(path: str | Path) -> tuple[str, str, int]:
     if search_dir.name != "search" or not seed_dir.name.startswith("s") or not seed_dir.name[1:].isdigit():
         raise ValueError(f"{path} is not a file of a search run (<setting>/search/<method>/s<seed>/<file>)")
     return setting_dir.name, method_dir.name, int(seed_dir.name[1:])
+
+
+def query_run_of(path: str | Path) -> tuple[str, str, str, int]:
+    """(setting, strategy, dataset, trial) of a file of a query trial's directory (inverse of ``Layout.query``)."""
+    p = Path(path)
+    trial_dir, dataset_dir, strategy_dir, query_dir = p.parent, p.parents[1], p.parents[2], p.parents[3]
+    if query_dir.name != "query" or not trial_dir.name.startswith("t") or not trial_dir.name[1:].isdigit():
+        raise ValueError(f"{path} is not a file of a query trial (<setting>/query/<strategy>/<dataset>/t<trial>/<file>)")
+    return p.parents[4].name, strategy_dir.name, dataset_dir.name, int(trial_dir.name[1:])

@@ -68,4 +68,9 @@ def missing_data(cfg: dict, settings=None) -> list[str]:
         if full and not Path(full).expanduser().is_file():
             problems.append(f"the full NAS-Bench-201 file {full!r} (config key presets.{cfg['preset']}.{section}."
                             "benchmark.full_benchmark_path) does not exist: fix the path or set it to null")
+    for setting, qcfg in (cfg.get("query") or {}).items():  # query-based search (nasrepro.query)
+        full = qcfg.get("full_benchmark_path")
+        if full and not Path(full).expanduser().is_file():
+            problems.append(f"the full NAS-Bench-201 file {full!r} (config key presets.{cfg['preset']}.query.{setting}."
+                            "full_benchmark_path) does not exist: fix the path or set it to null")
     return problems

@@ -294,3 +294,36 @@ THESIS_TABLE_A2_3 = {
     ("nb-macro-ch5", "uniform"): {"kendall_tau": 0.72, "spearman": 0.87},
     ("nb-macro-ch5", "debiased"): {"kendall_tau": 0.74, "spearman": 0.91},
 }
+
+# ------------------------------------------------------------------ ANASOD (seed 004), NAS-Bench-201 and NB301
+# Columns as printed: NB201 CIFAR-10, CIFAR-100, ImageNet16 (= ImageNet16-120), NB301 CIFAR-10.
+ANASOD_TASKS = ("cifar10", "cifar100", "ImageNet16-120", "nb301-cifar10")
+# Table 1: SDs of the validation error in % (overall; median within an encoding; median across seeds).
+ANASOD_TABLE1 = {
+    "Overall": (9.5, 14, 10, 0.77),
+    "Median (same encoding) - All encodings": (1.2, 2.4, 2.7, 0.25),
+    "Median (same encoding) - Top 50%-performing": (0.84, 1.4, 1.9, 0.22),
+    "Median (different seeds)": (0.19, 0.35, 0.36, 0.17),
+}
+# Table 2: best validation error (%) after 300 (RS, LS) or 150 (BO) queries, mean and standard error over 10
+# trials; None where the table prints "*" (RL on NB301).
+ANASOD_TABLE2 = {
+    "rs": ((8.67, 0.03), (27.91, 0.17), (54.17, 0.10), (5.71, 0.02)),
+    "anasod-rs": ((8.71, 0.05), (27.95, 0.20), (53.85, 0.12), (5.65, 0.04)),
+    "anasod-biasedrs": ((8.48, 0.06), (27.35, 0.20), (53.30, 0.10), (5.47, 0.04)),
+    "rl": ((8.91, 0.05), (28.15, 0.18), (54.45, 0.12), None),
+    "re": ((8.86, 0.05), (28.40, 0.14), (54.28, 0.10), (5.62, 0.03)),
+    "smac": ((8.89, 0.05), (27.80, 0.20), (53.64, 0.13), (5.45, 0.03)),
+    "tpe": ((8.57, 0.04), (27.28, 0.14), (53.54, 0.14), (5.51, 0.02)),
+    "gcnbo": ((8.84, 0.01), (27.93, 0.03), (53.46, 0.06), (5.54, 0.04)),
+    "bananas": ((8.51, 0.08), (26.53, 0.02), (53.41, 0.04), (5.36, 0.05)),
+    "nas-bowl": ((8.50, 0.09), (26.51, 0.00), (53.36, 0.04), (5.31, 0.06)),
+    "anasod-bo": ((8.41, 0.05), (26.41, 0.02), (53.36, 0.10), (5.24, 0.02)),
+}
+ANASOD_TABLE2_LABELS = {"rl": "RL [55]", "re": "RE [33]", "smac": "SMAC [18]", "tpe": "TPE [3]",
+                        "gcnbo": "GCNBO [37]", "bananas": "BANANAS [44]", "nas-bowl": "NAS-BOWL [35]"}
+# Table 6: LS vs ANASOD-LS, best validation error (%) after 300 queries, mean and standard error over 10 trials.
+ANASOD_TABLE6 = {
+    "ls": ((8.34, 0.03), (26.41, 0.04), (53.43, 0.08), (5.79, 0.06)),
+    "anasod-ls": ((8.36, 0.02), (26.38, 0.07), (53.07, 0.09), (5.43, 0.04)),
+}

@@ -57,3 +57,11 @@ def launcher(wildcards, resources):
     if nproc <= 1:
         return "nasrepro"
     return f"torchrun --standalone --nproc_per_node={nproc} -m nasrepro.cli"
+
+
+# Query trials (query.smk) read the full-benchmark extract of their dataset when the setting names the file.
+def query_inputs(wildcards):
+    inputs = {"cfg": CONFIG_JSON}
+    if CFG["query"][wildcards.setting].get("full_benchmark_path"):
+        inputs["extract"] = L.query_extract(wildcards.setting, wildcards.dataset)
+    return inputs

@@ -1,0 +1,1 @@
+"""Query-based search strategies (registered in ``nasrepro.query.STRATEGIES``)."""

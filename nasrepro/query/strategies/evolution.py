@@ -1,0 +1,34 @@
+"""Regularised evolution (Real et al. 2019): ageing tournament selection with one-edit mutations.
+
+Population 30 and tournament 10 are the settings of BANAT's RE baseline (seed 003 §4); ANASOD (seed 004)
+quotes RE from automl/nas_benchmarks without its settings, so the same values serve it (assumption).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+
+class RegularizedEvolution:
+    family = "evolution"
+    summary = "regularised evolution (ageing tournament, one-edit mutation)"
+
+    def __init__(self, space, rng: np.random.Generator, population: int = 30, sample: int = 10):
+        if not 1 <= int(sample) <= int(population):
+            raise ValueError(f"regularised evolution needs 1 <= sample <= population, got {sample}, {population}")
+        self.space, self.rng = space, rng
+        self.population, self.sample = int(population), int(sample)
+
+    def run(self, oracle) -> None:
+        pop: deque = deque()
+        while len(pop) < self.population:
+            arch = self.space.random(self.rng)
+            pop.append((arch, oracle(arch)))
+        while True:
+            picks = self.rng.choice(len(pop), size=self.sample, replace=False)
+            parent = min((pop[i] for i in picks), key=lambda t: t[1])[0]
+            child = self.space.mutate(parent, self.rng)
+            pop.append((child, oracle(child)))
+            pop.popleft()  # the oldest dies, not the worst
