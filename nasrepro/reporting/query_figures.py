@@ -112,6 +112,7 @@ def curves_figure(rows: Sequence[tuple[str, Sequence[str]]], title: str, setting
         for r, (row_title, strategies) in enumerate(rows):
             for c, task in enumerate(tasks):
                 ax = axes[r][c]
+                lows, highs = [], []
                 for st in strategies:
                     hs = hist.get((st, task))
                     if not hs:
@@ -120,6 +121,11 @@ def curves_figure(rows: Sequence[tuple[str, Sequence[str]]], title: str, setting
                     label = cfg["strategies"].get(st, {}).get("label", st)
                     ax.plot(grid, mean, label=f"{label} ({len(hs)} trials)", lw=1)
                     ax.fill_between(grid, mean - se, mean + se, alpha=0.2)
+                    lows.append(float(np.min(mean - se)))
+                    highs.append(float(np.max(mean[len(mean) // 10:])))  # the first random queries would squash the rest
+                if lows:
+                    pad = 0.1 * (max(highs) - min(lows)) + 0.05
+                    ax.set_ylim(min(lows) - pad, max(highs) + pad)
                 if timed:
                     ax.set_xscale("log")
                 ax.set_title(f"{row_title}: {TASK_LABELS[task]}", fontsize=8)
