@@ -18,7 +18,8 @@ Needs, in the order their files are handed to the builder (rows follow that orde
 - ``Retrains(setting, methods)``: retrained networks and their benchmark files (paper Table 4);
 - ``Queries(setting, strategies, names)``: files of every (strategy, dataset, trial) of a query setting
   (``presets.<preset>.query``, ``nasrepro.query``);
-- ``QueryExtracts(setting)``: the full-benchmark extracts of a query setting, when it names the file.
+- ``QueryExtracts(setting)``: the full-benchmark extracts of a query setting, when it names the file;
+- ``SurrogateStudies(setting)``: the seed 003 Fig. 3 surrogate study of each dataset of a query setting.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Callable, Union
 
 from nasrepro.layout import Layout
 from nasrepro.methods import needs_warmup
+from nasrepro.reporting import banat_reports as br
 from nasrepro.reporting import builders as b
 from nasrepro.reporting import descriptive as d
 from nasrepro.reporting import figure_builders as fb
@@ -86,7 +88,12 @@ class QueryExtracts:
     setting: str
 
 
-Need = Union[Runs, Files, FirstSeed, WarmupFile, Standalone, Retrains, Queries, QueryExtracts]
+@dataclass(frozen=True)
+class SurrogateStudies:
+    setting: str
+
+
+Need = Union[Runs, Files, FirstSeed, WarmupFile, Standalone, Retrains, Queries, QueryExtracts, SurrogateStudies]
 
 
 def has_setting(cfg: dict, setting: str) -> bool:
@@ -140,6 +147,7 @@ ANASOD_FIG3_ROWS = (("RS", ("rs", "anasod-rs", "anasod-biasedrs")), ("GP-BO", ("
                     ("NEP-BO", ("adj-nep", "path-nep", "anasod-nep")))
 ANASOD_FIG6_ROWS = (("LS", ANASOD_TABLE6_COMPUTED),)
 ANASOD = "anasod-nb201"
+BANAT = br.SETTING
 
 
 def _ablation(name: str, methods: tuple[str, ...], builder: Callable, nb_macro: bool = False) -> Target:
@@ -269,6 +277,11 @@ TARGETS: tuple[Target, ...] = (
            (Queries(ANASOD, tuple(s for _, row in ANASOD_FIG3_ROWS for s in row), ("summary.json", "history.csv")),)),
     Target("anasod_fig6", "figure", qf.curves_figure(ANASOD_FIG6_ROWS, "ANASOD Fig. 6: LS vs ANASOD-LS", ANASOD),
            (Queries(ANASOD, ANASOD_TABLE6_COMPUTED, ("summary.json", "history.csv")),)),
+    # ------------------------------------------------------------------ BANAT (seed 003): the cell-based NB201 arm
+    Target("banat_table3", "table", br.table3, (Queries(BANAT, br.SEARCHES),)),
+    Target("banat_space_size_check", "table", br.space_size_check, (), requires=(BANAT,)),
+    Target("banat_fig2", "figure", br.fig2(), (Queries(BANAT, br.SEARCHES, ("summary.json", "history.csv")),)),
+    Target("banat_fig3", "figure", br.fig3, (SurrogateStudies(BANAT),)),
     # ------------------------------------------------------------------ ImageNet (paper Table 4)
     Target("table4", "table", b.table4,
            tuple(need for section in b.TABLE4_SECTIONS
@@ -374,6 +387,9 @@ def need_files(cfg: dict, need: Need) -> list[str]:
     if isinstance(need, QueryExtracts):
         q = (cfg.get("query") or {}).get(need.setting) or {}
         return [layout.query_extract(need.setting, d) for d in q["datasets"]] if q.get("full_benchmark_path") else []
+    if isinstance(need, SurrogateStudies):
+        q = (cfg.get("query") or {}).get(need.setting) or {}
+        return [layout.surrogate_study(need.setting, d) for d in q.get("datasets", [])] if q.get("surrogate_study") else []
     if isinstance(need, Retrains):
         return [f for m in need.methods for s in seeds
                 for f in (layout.retrain(need.setting, m, s), layout.benchmark("retrain", need.setting, m, s))]

@@ -134,6 +134,20 @@ def cmd_query_extract(args: argparse.Namespace) -> None:
     _log(json.dumps(extract(args.full_benchmark, args.dataset, args.out)))
 
 
+def cmd_surrogate_study(args: argparse.Namespace) -> None:
+    from nasrepro.grammar.surrogate_study import run_study
+    from nasrepro.io import write_csv
+    from nasrepro.query.objective import load_objective
+    from nasrepro.query.trial import query_setting
+
+    cfg = _load_cfg(args)
+    study = query_setting(cfg, args.setting)["surrogate_study"]
+    objective = load_objective(args.dataset, args.extract, "mean")
+    frame = run_study(objective, study["trials"], study["train"], study["test"], study["sizes"], log=_log)
+    frame["preset"], frame["config_hash"] = cfg["preset"], cfg["config_hash"]
+    write_csv(args.out, frame)
+
+
 def cmd_table(args: argparse.Namespace) -> None:
     from nasrepro import catalogue
     from nasrepro.io import write_csv
@@ -253,6 +267,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out-dir", required=True)
     sp.add_argument("--extract", help="the full-benchmark extract of nasrepro query-extract (validation error)")
     sp.set_defaults(func=cmd_query_search)
+
+    sp = with_cfg(sub.add_parser("surrogate-study", help="seed 003 Fig. 3: Kendall tau of GP surrogates (hWL, WL) "
+                                                         "on growing training sets of NB201 cells"))
+    sp.add_argument("--setting", required=True)
+    sp.add_argument("--dataset", required=True)
+    sp.add_argument("--extract")
+    sp.add_argument("--out", required=True)
+    sp.set_defaults(func=cmd_surrogate_study)
 
     sp = sub.add_parser("query-extract", help="extract validation accuracy per seed and train time from the full "
                                               "NAS-Bench-201 file, for query-based search")

@@ -126,7 +126,7 @@ def resolve(cfg: dict) -> dict:
 
     check_methods(cfg["methods"], {k: v for k, v in section.items() if isinstance(v, dict) and k != QUERY}, name)
     strategies = cfg.get("strategies", {})
-    _check_strategies(strategies)
+    _check_strategies(strategies, section.get(QUERY, {}), name)
     compare = _check_compare(cfg.get("compare", {}), cfg["methods"])
     out = {
         **section,
@@ -144,17 +144,21 @@ def resolve(cfg: dict) -> dict:
     return out
 
 
-def _check_strategies(strategies: dict) -> None:
-    """Every query strategy's class imports and accepts its options, before any job."""
-    if not strategies:
+def _check_strategies(strategies: dict, query: dict, preset: str) -> None:
+    """Every query strategy's class imports and accepts its options (and the query settings' overrides),
+    before any job."""
+    if not strategies and not query:
         return
     from nasrepro.query import accepted_options, strategy_class
 
-    for name, st in strategies.items():
-        cls = strategy_class(st["strategy"])
-        unknown = sorted(set(st.get("options", {})) - set(accepted_options(cls)))
+    checks = [(f"strategies.{name}.options", st["strategy"], st.get("options", {})) for name, st in strategies.items()]
+    checks += [(f"presets.{preset}.query.{setting}.strategy_options.{cls}", cls, opts)
+               for setting, q in query.items() for cls, opts in (q.get("strategy_options") or {}).items()]
+    for where, name, options in checks:
+        cls = strategy_class(name)
+        unknown = sorted(set(options) - set(accepted_options(cls)))
         if unknown:
-            raise ConfigError(f"config error at strategies.{name}.options: {st['strategy']!r} has no option "
+            raise ConfigError(f"config error at {where}: {name!r} has no option "
                               f"{unknown[0]!r}; its options: {', '.join(accepted_options(cls))}")
 
 

@@ -11,6 +11,7 @@ no second copy of the layout exists anywhere::
     results/<preset>/<setting>/retrain/<method>_s<seed>.json
     results/<preset>/<query setting>/query/<strategy>/<dataset>/t<trial>/{summary.json, history.csv}
     results/<preset>/<query setting>/extract/<dataset>.npz     (full-benchmark extract, when configured)
+    results/<preset>/<query setting>/surrogate/<dataset>.csv   (seed 003 Fig. 3 surrogate study)
     logs/<preset>/...        one log per job, same relative path, ``.log``
     benchmarks/<preset>/...  Snakemake ``benchmark:`` files of the expensive jobs, ``.tsv``
 """
@@ -89,6 +90,9 @@ class Layout:
     def query(self, setting, strategy, dataset, trial, name: str = "summary.json") -> str:
         return f"{self.results}/{setting}/query/{strategy}/{dataset}/t{trial}/{name}"
 
+    def surrogate_study(self, setting, dataset) -> str:
+        return f"{self.results}/{setting}/surrogate/{dataset}.csv"
+
     def query_extract(self, setting, dataset) -> str:
         return f"{self.results}/{self._extract(setting, dataset)}.npz"
 
@@ -117,7 +121,8 @@ class Layout:
 
     def _stem(self, job: str, *parts) -> str:
         stems = {"standalone": self._standalone, "warmup": self._warmup, "search": self._search,
-                 "retrain": self._retrain, "query": self._query, "extract": self._extract}
+                 "retrain": self._retrain, "query": self._query, "extract": self._extract,
+                 "surrogate": lambda setting, dataset: f"{setting}/surrogate/{dataset}"}
         if job in stems:
             return stems[job](*parts)
         if job in ("table", "figure"):

@@ -25,6 +25,9 @@ STRATEGIES: dict[str, str] = {
     "regularized-evolution": "nasrepro.query.strategies.evolution:RegularizedEvolution",
     "tpe": "nasrepro.query.strategies.tpe:OptunaTPE",
     "bo": "nasrepro.query.strategies.bo:BayesianOptimisation",
+    "grammar-rs": "nasrepro.query.strategies.grammar:GrammarRandomSearch",
+    "grammar-re": "nasrepro.query.strategies.grammar:GrammarEvolution",
+    "banat": "nasrepro.query.strategies.grammar:Banat",
 }
 FAMILIES = ("rs", "ls", "bo", "evolution", "tpe")
 

@@ -43,10 +43,26 @@ def make_gp(x: torch.Tensor, y: torch.Tensor):
 
 
 def fit_gp(x: np.ndarray, y: np.ndarray):
+    return _fit(make_gp(torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)))
+
+
+def fit_gp_with_kernel(x: np.ndarray, y: np.ndarray, covar):
+    """A GP with the given GPyTorch kernel (BANAT's hierarchical WL kernel) and the same noise bounds,
+    every hyperparameter (the kernel's lambda_l included) fitted by the marginal likelihood."""
+    from botorch.models import SingleTaskGP
+    from gpytorch.constraints import Interval
+    from gpytorch.likelihoods import GaussianLikelihood
+
+    gp = SingleTaskGP(torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64).unsqueeze(-1),
+                      covar_module=covar, likelihood=GaussianLikelihood(noise_constraint=Interval(1e-6, 1e-1)),
+                      outcome_transform=None)
+    return _fit(gp)
+
+
+def _fit(gp):
     from botorch.fit import fit_gpytorch_mll
     from gpytorch.mlls import ExactMarginalLogLikelihood
 
-    gp = make_gp(torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64))
     mll = ExactMarginalLogLikelihood(gp.likelihood, gp)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # BoTorch warns when L-BFGS stops early; the fit is still usable
@@ -63,6 +79,11 @@ def gp_log_expected_improvement(gp, x: np.ndarray, best: float) -> np.ndarray:
     ei = LogExpectedImprovement(gp, best_f=best, maximize=False)
     with torch.no_grad():
         return ei(torch.as_tensor(x, dtype=torch.float64).unsqueeze(1)).numpy()
+
+
+def gp_posterior_mean(gp, x: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return gp.posterior(torch.as_tensor(x, dtype=torch.float64)).mean.squeeze(-1).numpy()
 
 
 def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float) -> np.ndarray:
@@ -123,5 +144,5 @@ class NeuralEnsemble:
         return out.mean(axis=0), out.std(axis=0)
 
 
-__all__ = ["NeuralEnsemble", "expected_improvement", "fit_gp", "gp_log_expected_improvement", "make_gp",
+__all__ = ["NeuralEnsemble", "expected_improvement", "fit_gp", "fit_gp_with_kernel", "gp_posterior_mean", "gp_log_expected_improvement", "make_gp",
            "standardise_log"]

@@ -327,3 +327,27 @@ ANASOD_TABLE6 = {
     "ls": ((8.34, 0.03), (26.41, 0.04), (53.43, 0.08), (5.79, 0.06)),
     "anasod-ls": ((8.36, 0.02), (26.38, 0.07), (53.07, 0.09), (5.43, 0.04)),
 }
+
+# ------------------------------------------------------------------ BANAT (seed 003), Table 3
+# Test error (%) ± 1 standard error over the search seeds, per dataset and space ("cell" = cell-based NB201,
+# "hier" = hierarchical NB201); reconstructed from the garbled extraction (reference/related-systems.md §2.5).
+BANAT_TASKS = ("cifar10", "cifar100", "ImageNet16-120", "cifartile", "addnist")
+BANAT_TABLE3 = {
+    "resnet": {"cell": ((6.49, 0.24), (27.1, 0.67), (53.67, 0.18), (57.8, 0.57), (7.78, 0.05))},
+    "efficientnet": {"cell": ((11.73, 0.1), (35.17, 0.42), (77.73, 0.29), (61.01, 0.62), (13.24, 0.58))},
+    "oracle": {"cell": ((5.63, None), (26.49, None), (52.69, None), None, None)},
+    "grammar-rs": {"cell": ((6.39, 0.18), (28.75, 0.57), (54.83, 0.78), (52.72, 0.45), (7.82, 0.36)),
+                   "hier": ((6.77, 0.1), (29.49, 0.57), (54.7, 0.82), (40.93, 0.81), (8.05, 0.29))},
+    "grammar-re": {"cell": ((5.76, 0.17), (27.68, 0.55), (53.92, 0.6), (52.79, 0.59), (7.69, 0.35)),
+                   "hier": ((6.88, 0.24), (30.0, 0.32), (55.39, 0.54), (40.99, 2.89), (7.56, 0.69))},
+    "banat-wl": {"cell": ((5.68, 0.11), (27.66, 0.18), (53.67, 0.39), (52.81, 0.27), (7.86, 0.41)),
+                 "hier": ((6.98, 0.5), (28.7, 0.64), (53.47, 0.86), (35.75, 1.58), (8.2, 0.37))},
+    "banat": {"cell": ((5.68, 0.11), (27.66, 0.18), (53.67, 0.39), (52.81, 0.27), (7.86, 0.41)),
+              "hier": ((6.0, 0.16), (27.57, 0.46), (53.43, 0.61), (32.28, 2.39), (6.09, 0.34))},
+    "banat-best": {"cell": ((5.64, 0.14), (27.03, 0.23), (53.54, 0.43), (53.18, 0.91), (8.04, 0.45)),
+                   "hier": ((5.65, 0.09), (27.63, 0.2), (52.78, 0.23), (30.33, 0.77), (6.33, 0.59))},
+}
+BANAT_TABLE3_LABELS = {"resnet": "Best ResNet", "efficientnet": "Best EfficientNet",
+                       "oracle": "NAS-Bench-201 oracle", "banat-best": "BANAT (best)"}
+# §4 and the space-size check: log10 of the number of terms.
+BANAT_SPACE_SIZES = {"hierarchical-nb201": 446.0, "nb201-cell": 4.18}

@@ -98,8 +98,10 @@ def best_so_far(histories: list[pd.DataFrame], x: str) -> tuple[np.ndarray, np.n
     return grid, mean, se
 
 
-def curves_figure(rows: Sequence[tuple[str, Sequence[str]]], title: str, setting: str = "anasod-nb201") -> Callable:
-    """One row of panels per (row title, strategies), one column per dataset, plus the NB301 note."""
+def curves_figure(rows: Sequence[tuple[str, Sequence[str]]], title: str, setting: str = "anasod-nb201",
+                  note: tuple[str, str] = ("NB301 CIFAR-10", NB301_MISSING)) -> Callable:
+    """One row of panels per (row title, strategies), one column per dataset, plus a panel with ``note``
+    (what is not plotted and why: the NB301 column for seed 004)."""
 
     def build(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
         hist = _histories(inputs)
@@ -128,13 +130,13 @@ def curves_figure(rows: Sequence[tuple[str, Sequence[str]]], title: str, setting
                     ax.set_ylim(min(lows) - pad, max(highs) + pad)
                 if timed:
                     ax.set_xscale("log")
-                ax.set_title(f"{row_title}: {TASK_LABELS[task]}", fontsize=8)
+                ax.set_title(f"{row_title}: {TASK_LABELS.get(task, task)}", fontsize=8)
                 ax.set_xlabel("simulated GPU-seconds" if timed else
                               "queries (simulated GPU-seconds need the full NAS-Bench-201 file)", fontsize=7)
                 ax.set_ylabel("best error so far (%)", fontsize=7)
                 ax.legend(fontsize=6)
             axes[r][-1].axis("off")
-            axes[r][-1].text(0.5, 0.5, "NB301 CIFAR-10\n" + _wrap(NB301_MISSING), ha="center", va="center", fontsize=7)
+            axes[r][-1].text(0.5, 0.5, note[0] + "\n" + _wrap(note[1]), ha="center", va="center", fontsize=7)
         for p in inputs:
             if Path(p).name == "summary.json":
                 metric = json.loads(Path(p).read_text())["objective"]

@@ -41,3 +41,24 @@ rule query_extract:
         L.benchmark("extract", "{setting}", "{dataset}")
     shell:
         "nasrepro query-extract --full-benchmark {input} --dataset {wildcards.dataset} --out {output} > {log} 2>&1"
+
+
+rule surrogate_study:
+    conda:
+        "../envs/nasrepro.yaml"
+    input:
+        unpack(query_inputs),
+    output:
+        L.surrogate_study("{setting}", "{dataset}"),
+    wildcard_constraints:
+        setting="|".join(CFG["query"]) or "no-query-setting",
+        dataset=r"cifar10|cifar100|ImageNet16-120",
+    log:
+        L.log("surrogate", "{setting}", "{dataset}"),
+    benchmark:
+        L.benchmark("surrogate", "{setting}", "{dataset}")
+    params:
+        extract=lambda wc, input: f"--extract {input.extract}" if "extract" in input.keys() else "",
+    shell:
+        "nasrepro surrogate-study --config-json {input.cfg} --setting {wildcards.setting} --dataset {wildcards.dataset} "
+        "{params.extract} --out {output} > {log} 2>&1"
