@@ -223,7 +223,7 @@ def test_banat_table3_rows_by_hand(tmp_path):
     paths = []
     for strategy, trial, err in (("banat", 777, 5.7), ("banat", 888, 5.9), ("grammar-rs", 777, 6.4)):
         p = tmp_path / Path(Layout.of(cfg).query("banat-nb201-cell", strategy, "cifar10", trial)).relative_to("results")
-        write_json(p, {"strategy": strategy, "dataset": "cifar10", "trial": trial, "best_test_error": err,
+        write_json(p, {"setting": "banat-nb201-cell", "strategy": strategy, "dataset": "cifar10", "trial": trial, "best_test_error": err,
                        "budget": 12, "objective": "test error", "best_arch": f"c{trial}"})
         paths.append(p)
     t3 = catalogue.get("banat_table3").builder(cfg, paths)
@@ -235,4 +235,67 @@ def test_banat_table3_rows_by_hand(tmp_path):
     assert cell.loc[("grammar-rs", "CIFARTile"), "status"].startswith("not available")
     assert cell.loc[("banat-wl", "CIFAR-10"), "status"] == "no trials"
     hier = t3[t3["space"] == "hierarchical"]
-    assert hier[hier["method"] == "banat"]["status"].str.startswith("not implemented").sum() == 3
+    assert set(hier[hier["method"] == "banat"]["status"]) >= {"not run in preset demo (its strategies: grammar-rs)"}
+
+
+# ------------------------------------------------------------------ networks from terms and the trained arm
+def test_networks_from_sampled_terms_run_and_count_parameters_by_hand():
+    import torch
+
+    from nasrepro.grammar.network import TermNetwork, parameter_count
+
+    g = get_grammar("hierarchical-nb201")
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        net = TermNetwork(g.sample(rng), num_classes=10, channels=4)
+        assert net(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    one = TermNetwork(Term(None, "conv3x3"), num_classes=10, channels=4)
+    # stem conv 3*4*9 + BN 2*4, body conv 4*4*9, head BN 2*4 + linear 4*10 + 10
+    assert parameter_count(one) == 108 + 8 + 144 + 8 + 50
+    down = TermNetwork(Term(None, "down"), num_classes=10, channels=4)
+    feats = down.body(down.stem(torch.randn(1, 3, 32, 32)))
+    assert feats.shape == (1, 8, 16, 16)  # Table 1: down halves the resolution and doubles the channels
+
+
+def test_a_killed_trained_trial_resumes_without_retraining(tmp_path, monkeypatch):
+    import copy
+    import json
+
+    from nasrepro import config
+    from nasrepro.grammar import network
+    from nasrepro.query import trial as trial_mod
+
+    cfg = copy.deepcopy(config.resolve(config.load("config/config.yaml", {"preset": "demo"})))
+    cfg["query"]["banat-hier"].update(train_images=64, evaluation={"batch_size": 32, "val_images": 32, "test_images": 32})
+    built = []
+    real_init = network.TermNetwork.__init__
+
+    def counting(self, term, *a, **k):
+        built.append(term.text())
+        real_init(self, term, *a, **k)
+
+    monkeypatch.setattr(network.TermNetwork, "__init__", counting)
+    whole = trial_mod.run_trial(cfg, "banat-hier", "grammar-rs", "demo-cifar10", 777, tmp_path / "whole")
+    assert len(built) == 2 and whole["queries"] == 2 and whole["best_test_error"] is not None
+    real_write = trial_mod.write_json
+
+    def dying(path, obj):
+        real_write(path, obj)
+        if Path(path).name == trial_mod.PARTIAL and len(obj["log"]) == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(trial_mod, "write_json", dying)
+    with pytest.raises(KeyboardInterrupt):
+        trial_mod.run_trial(cfg, "banat-hier", "grammar-rs", "demo-cifar10", 777, tmp_path / "cut")
+    monkeypatch.setattr(trial_mod, "write_json", real_write)
+    built.clear()
+    resumed = trial_mod.run_trial(cfg, "banat-hier", "grammar-rs", "demo-cifar10", 777, tmp_path / "cut")
+    assert len(built) == 1  # the first network came from the log, only the second was trained
+    a = json.loads((tmp_path / "whole" / "summary.json").read_text())
+    assert resumed["best_arch"] == a["best_arch"] and resumed["best_value"] == a["best_value"]
+    import pandas as pd
+
+    h_whole, h_cut = pd.read_csv(tmp_path / "whole" / "history.csv"), pd.read_csv(tmp_path / "cut" / "history.csv")
+    # the network trained after the resume got the seed the uninterrupted run gave it
+    assert h_cut["train_seed"].tolist() == h_whole["train_seed"].tolist()
+    assert h_cut[["arch", "value", "test_error"]].equals(h_whole[["arch", "value", "test_error"]])

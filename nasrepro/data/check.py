@@ -44,6 +44,18 @@ def _imagenet_missing(root: str | None) -> str | None:
     return None
 
 
+def _dataset_missing(cfg: dict, dataset: str) -> str | None:
+    if dataset == "demo-cifar10":
+        return None if DEMO_NPZ.is_file() else f"the embedded demo data {DEMO_NPZ} is missing: reinstall nasrepro"
+    if dataset in _CIFAR:
+        return _cifar_missing(dataset, cfg.get("data_root"), bool(cfg.get("download")))
+    if dataset == "imagenet16-120":
+        return _imagenet16_missing(cfg.get("data_root"))
+    if dataset == "imagenet":
+        return _imagenet_missing(cfg.get("imagenet_root"))
+    return None
+
+
 def missing_data(cfg: dict, settings=None) -> list[str]:
     """One message per missing dataset or benchmark file of the resolved config's ``settings``
     (default: every setting of the preset)."""
@@ -51,17 +63,7 @@ def missing_data(cfg: dict, settings=None) -> list[str]:
     for section, scfg in cfg.items():
         if not isinstance(scfg, dict) or "dataset" not in scfg or (settings is not None and section not in settings):
             continue
-        dataset = scfg["dataset"]
-        if dataset == "demo-cifar10":
-            msg = None if DEMO_NPZ.is_file() else f"the embedded demo data {DEMO_NPZ} is missing: reinstall nasrepro"
-        elif dataset in _CIFAR:
-            msg = _cifar_missing(dataset, cfg.get("data_root"), bool(cfg.get("download")))
-        elif dataset == "imagenet16-120":
-            msg = _imagenet16_missing(cfg.get("data_root"))
-        elif dataset == "imagenet":
-            msg = _imagenet_missing(cfg.get("imagenet_root"))
-        else:
-            msg = None
+        msg = _dataset_missing(cfg, scfg["dataset"])
         if msg and msg not in problems:
             problems.append(msg)
         full = (scfg.get("benchmark") or {}).get("full_benchmark_path")
@@ -69,6 +71,11 @@ def missing_data(cfg: dict, settings=None) -> list[str]:
             problems.append(f"the full NAS-Bench-201 file {full!r} (config key presets.{cfg['preset']}.{section}."
                             "benchmark.full_benchmark_path) does not exist: fix the path or set it to null")
     for setting, qcfg in (cfg.get("query") or {}).items():  # query-based search (nasrepro.query)
+        if qcfg.get("benchmark") == "trained" and (settings is None or setting in settings):
+            for dataset in qcfg["datasets"]:  # every query trains a network on these images
+                msg = _dataset_missing(cfg, dataset)
+                if msg and msg not in problems:
+                    problems.append(msg)
         full = qcfg.get("full_benchmark_path")
         if full and not Path(full).expanduser().is_file():
             problems.append(f"the full NAS-Bench-201 file {full!r} (config key presets.{cfg['preset']}.query.{setting}."

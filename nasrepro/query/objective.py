@@ -140,12 +140,13 @@ class Oracle:
 
     def __init__(self, objective: Objective, budget: int, rng: np.random.Generator,
                  check: Callable[[Sequence[int]], Arch], replay: list[dict] | None = None,
-                 checkpoint: Callable[[list[dict]], None] | None = None, max_calls: int | None = None):
+                 checkpoint: Callable[[list[dict]], None] | None = None, max_calls: int | None = None,
+                 encode: Callable[[Any], Any] = list):
         if budget < 1:
             raise ConfigError(f"a query budget is at least 1, got {budget}")
-        self.objective, self.budget, self.rng, self._check = objective, int(budget), rng, check
+        self.objective, self.budget, self.rng, self._check, self._encode = objective, int(budget), rng, check, encode
         self.log: list[dict[str, Any]] = []
-        self._cache: dict[Arch, float] = {}
+        self._cache: dict[Any, float] = {}
         self._replay = list(replay or [])
         self._checkpoint = checkpoint
         self.calls = 0
@@ -160,16 +161,19 @@ class Oracle:
     def remaining(self) -> int:
         return self.budget - len(self.log)
 
-    def best(self) -> tuple[Arch | None, float]:
+    def best(self) -> tuple[Any, float]:
         if not self.log:
             return None, float("inf")
         i = int(np.argmin([r["value"] for r in self.log]))
-        return tuple(self.log[i]["arch"]), float(self.log[i]["value"])
+        return self._check(self.log[i]["arch"]), float(self.log[i]["value"])
 
-    def known(self, arch: Sequence[int]) -> bool:
-        return tuple(arch) in self._cache
+    def best_record(self) -> dict | None:
+        return min(self.log, key=lambda r: r["value"]) if self.log else None
 
-    def __call__(self, arch: Sequence[int]) -> float:
+    def known(self, arch) -> bool:
+        return self._check(arch) in self._cache
+
+    def __call__(self, arch) -> float:
         arch = self._check(arch)
         self.calls += 1
         if arch in self._cache:
@@ -178,25 +182,36 @@ class Oracle:
             return self._cache[arch]
         if len(self.log) >= self.budget:
             raise BudgetSpent(f"budget of {self.budget} queries spent")
-        value, seed = self.objective.answer(arch, self.rng)
         n = len(self.log)
+        extras: dict[str, Any] = {}
         if n < len(self._replay):
+            # A logged query is answered from the log (a trained network is not trained again); the oracle's
+            # stream advances as ``answer`` would have advanced it (one draw per query).
             logged = self._replay[n]
-            if tuple(logged["arch"]) != arch or abs(float(logged["value"]) - value) > 1e-9:
+            if logged["arch"] != self._encode(arch):
                 raise CheckpointError(
                     f"the saved query log disagrees with this run at query {n + 1} (logged {logged['arch']}, "
-                    f"asked {list(arch)}): it was made by another config or code version; delete the run's "
-                    "directory to start it afresh")
-        cost = self.objective.cost_of(arch)
+                    f"asked {self._encode(arch)}): it was made by another config or code version; delete the "
+                    "run's directory to start it afresh")
+            self.rng.random()
+            value, seed, cost = float(logged["value"]), logged.get("seed_column"), logged.get("cost_s")
+            extras = {k: v for k, v in logged.items() if k not in _LOG_KEYS}
+        else:
+            value, seed = self.objective.answer(arch, self.rng)
+            cost = self.objective.cost_of(arch)
+            extras = dict(getattr(self.objective, "extras", lambda a: {})(arch))
         prev = self.log[-1] if self.log else None
         best = value if prev is None else min(prev["best"], value)
-        cum = None if cost is None else (cost + (prev["cum_cost_s"] if prev else 0.0))
-        self.log.append({"query": n + 1, "arch": list(arch), "value": value, "seed_column": seed, "best": best,
-                         "cost_s": cost, "cum_cost_s": cum})
+        cum = None if cost is None else (cost + ((prev["cum_cost_s"] or 0.0) if prev else 0.0))
+        self.log.append({"query": n + 1, "arch": self._encode(arch), "value": value, "seed_column": seed,
+                         "best": best, "cost_s": cost, "cum_cost_s": cum, **extras})
         self._cache[arch] = value
         if self._checkpoint is not None and n >= len(self._replay):
             self._checkpoint(self.log)
         return value
+
+
+_LOG_KEYS = ("query", "arch", "value", "seed_column", "best", "cost_s", "cum_cost_s")
 
 
 __all__ = ["BudgetSpent", "Objective", "Oracle", "READINGS", "compact_nb201", "load_objective"]

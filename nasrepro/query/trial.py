@@ -53,9 +53,13 @@ def budget_of(scfg: dict, family: str) -> int:
 
 
 def query_space(scfg: dict):
-    from nasrepro.query.cells import NB201Cells
+    """NAS-Bench-201 cells for the table, the grammar's terms when queries are answered by training."""
     from nasrepro.registry import resolve
 
+    if scfg["benchmark"] == "trained":
+        from nasrepro.query.trained import GrammarTerms
+
+        return GrammarTerms(scfg["grammar"])
     return resolve({"nb201": "nasrepro.query.cells:NB201Cells"}, scfg.get("space", "nb201"), "query space")()
 
 
@@ -85,7 +89,12 @@ def run_trial(cfg: dict, setting: str, strategy: str, dataset: str, trial: int, 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     space = query_space(scfg)
-    objective = load_objective(dataset, extract, scfg.get("reading"))
+    if scfg["benchmark"] == "trained":
+        from nasrepro.query.trained import TrainedObjective
+
+        objective = TrainedObjective(cfg, scfg, dataset, out, log=lambda m: print(m, flush=True))
+    else:
+        objective = load_objective(dataset, extract, scfg.get("reading"))
     cls = strategy_class(st["strategy"])
     budget = budget_of(scfg, cls.family)
     fp = fingerprint(scfg, st, dataset, trial)
@@ -99,7 +108,9 @@ def run_trial(cfg: dict, setting: str, strategy: str, dataset: str, trial: int, 
             print(f"[{strategy} {dataset} trial {trial}] {len(log)}/{budget} queries, best {log[-1]['best']:.3f}",
                   flush=True)
 
-    oracle = Oracle(objective, budget, oracle_rng, space.check, replay=replay, checkpoint=checkpoint)
+    oracle = Oracle(objective, budget, oracle_rng, space.check, replay=replay, checkpoint=checkpoint,
+                    encode=getattr(space, "encode", list))
+    objective.queries = len(replay)  # a trained objective names its training checkpoints by query number
     options = strategy_options(scfg, st)
     search = make_strategy(st["strategy"], space, strat_rng, **options)
     if replay:
@@ -119,8 +130,11 @@ def run_trial(cfg: dict, setting: str, strategy: str, dataset: str, trial: int, 
     best_arch, best_value = oracle.best()
     # Seed 003 reports the test error of the best cell found by validation error: the compact table's
     # 200-epoch test error (mean over seeds) of the best cell, whatever the queries returned.
-    test = objective if objective.reading == "mean" and "test error" in objective.metric else compact_nb201(dataset)
-    best_test = float(test.error[test.index[best_arch]]) if best_arch is not None else None
+    if objective.reading == "trained":  # the best network's own test error, measured after its training
+        best_test = (oracle.best_record() or {}).get("test_error")
+    else:
+        test = objective if objective.reading == "mean" and "test error" in objective.metric else compact_nb201(dataset)
+        best_test = float(test.error[test.index[best_arch]]) if best_arch is not None else None
     summary = {
         "setting": setting, "strategy": strategy, "label": st.get("label", strategy), "strategy_class": st["strategy"],
         "family": cls.family, "options": options, "dataset": dataset, "trial": int(trial),
@@ -139,7 +153,10 @@ def run_trial(cfg: dict, setting: str, strategy: str, dataset: str, trial: int, 
 
 
 def _format(space, arch) -> str:
-    return space.format(tuple(arch)) if hasattr(space, "format") else json.dumps(list(arch))
+    """The arch string of a logged or found architecture (a cell's op ids, a term's text)."""
+    if arch is None:
+        return ""
+    return space.format(space.check(arch)) if hasattr(space, "format") else json.dumps(list(arch))
 
 
 def _read_partial(path: Path, fp: str) -> list[dict]:

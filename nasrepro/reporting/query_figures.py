@@ -98,6 +98,32 @@ def best_so_far(histories: list[pd.DataFrame], x: str) -> tuple[np.ndarray, np.n
     return grid, mean, se
 
 
+def draw_curves(ax, cfg: dict, hist: dict, strategies: Sequence[str], dataset: str, x: str, title: str) -> None:
+    """Best value so far of each strategy on ``dataset`` (mean ± standard error over trials) on one axis."""
+    lows, highs = [], []
+    for st in strategies:
+        hs = hist.get((st, dataset))
+        if not hs:
+            continue
+        grid, mean, se = best_so_far(hs, x)
+        label = cfg["strategies"].get(st, {}).get("label", st)
+        ax.plot(grid, mean, label=f"{label} ({len(hs)} trials)", lw=1)
+        ax.fill_between(grid, mean - se, mean + se, alpha=0.2)
+        lows.append(float(np.min(mean - se)))
+        highs.append(float(np.max(mean[len(mean) // 10:])))  # the first random queries would squash the rest
+    if lows:
+        pad = 0.1 * (max(highs) - min(lows)) + 0.05
+        ax.set_ylim(min(lows) - pad, max(highs) + pad)
+    if x != "query":
+        ax.set_xscale("log")
+    ax.set_title(title, fontsize=8)
+    ax.set_xlabel("simulated GPU-seconds" if x != "query" else
+                  "queries (simulated GPU-seconds need the full NAS-Bench-201 file)", fontsize=7)
+    ax.set_ylabel("best error so far (%)", fontsize=7)
+    if lows:
+        ax.legend(fontsize=6)
+
+
 def curves_figure(rows: Sequence[tuple[str, Sequence[str]]], title: str, setting: str = "anasod-nb201",
                   note: tuple[str, str] = ("NB301 CIFAR-10", NB301_MISSING)) -> Callable:
     """One row of panels per (row title, strategies), one column per dataset, plus a panel with ``note``
@@ -113,28 +139,7 @@ def curves_figure(rows: Sequence[tuple[str, Sequence[str]]], title: str, setting
         metric = ""
         for r, (row_title, strategies) in enumerate(rows):
             for c, task in enumerate(tasks):
-                ax = axes[r][c]
-                lows, highs = [], []
-                for st in strategies:
-                    hs = hist.get((st, task))
-                    if not hs:
-                        continue
-                    grid, mean, se = best_so_far(hs, x)
-                    label = cfg["strategies"].get(st, {}).get("label", st)
-                    ax.plot(grid, mean, label=f"{label} ({len(hs)} trials)", lw=1)
-                    ax.fill_between(grid, mean - se, mean + se, alpha=0.2)
-                    lows.append(float(np.min(mean - se)))
-                    highs.append(float(np.max(mean[len(mean) // 10:])))  # the first random queries would squash the rest
-                if lows:
-                    pad = 0.1 * (max(highs) - min(lows)) + 0.05
-                    ax.set_ylim(min(lows) - pad, max(highs) + pad)
-                if timed:
-                    ax.set_xscale("log")
-                ax.set_title(f"{row_title}: {TASK_LABELS.get(task, task)}", fontsize=8)
-                ax.set_xlabel("simulated GPU-seconds" if timed else
-                              "queries (simulated GPU-seconds need the full NAS-Bench-201 file)", fontsize=7)
-                ax.set_ylabel("best error so far (%)", fontsize=7)
-                ax.legend(fontsize=6)
+                draw_curves(axes[r][c], cfg, hist, strategies, task, x, f"{row_title}: {TASK_LABELS.get(task, task)}")
             axes[r][-1].axis("off")
             axes[r][-1].text(0.5, 0.5, note[0] + "\n" + _wrap(note[1]), ha="center", va="center", fontsize=7)
         for p in inputs:

@@ -26,7 +26,9 @@ wildcard_constraints:
 def settings_to_run():
     """Settings of the jobs this invocation will run (all settings if Snakemake's DAG is not reachable)."""
     try:
-        return {j.wildcards.get("space") for j in workflow.dag.needrun_jobs()} - {None}
+        jobs = list(workflow.dag.needrun_jobs())
+        # supernet jobs name their setting {space}; query jobs {setting}
+        return {j.wildcards.get("space") or j.wildcards.get("setting") for j in jobs} - {None}
     except AttributeError:
         return None
 

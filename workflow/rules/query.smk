@@ -11,7 +11,7 @@ rule query_search:
     wildcard_constraints:
         setting="|".join(CFG["query"]) or "no-query-setting",
         strategy=r"[a-z0-9-]+",
-        dataset=r"cifar10|cifar100|ImageNet16-120",
+        dataset=r"cifar10|cifar100|ImageNet16-120|imagenet16-120|demo-cifar10",
         trial=r"\d+",
     log:
         L.log("query", "{setting}", "{strategy}", "{dataset}", "{trial}"),

@@ -28,11 +28,19 @@ TERM_TO_ARCH = {"nb201-cell": cell_term_to_arch}
 
 
 class _GrammarStrategy:
-    def __init__(self, space, rng: np.random.Generator, grammar: str = "nb201-cell"):
-        if grammar not in TERM_TO_ARCH:
-            raise ValueError(f"grammar {grammar!r} has no tabular benchmark to query; use one of {', '.join(TERM_TO_ARCH)}")
+    """``grammar`` defaults to the space's (terms answered by training) or the cell-based NB201 grammar
+    (terms looked up as NB201 cells)."""
+
+    def __init__(self, space, rng: np.random.Generator, grammar: str | None = None):
+        own = getattr(space, "grammar_name", None)
+        grammar = grammar or own or "nb201-cell"
+        if own is not None and grammar != own:
+            raise ValueError(f"the query space searches grammar {own!r}, not {grammar!r}")
+        if own is None and grammar not in TERM_TO_ARCH:
+            raise ValueError(f"grammar {grammar!r} has no tabular benchmark to query; use one of "
+                             f"{', '.join(TERM_TO_ARCH)}, or a query setting with benchmark: trained")
         self.space, self.rng, self.grammar = space, rng, get_grammar(grammar)
-        self.to_arch = TERM_TO_ARCH[grammar]
+        self.to_arch = (lambda term: term) if own is not None else TERM_TO_ARCH[grammar]
 
     def query(self, oracle, term) -> float:
         return oracle(self.to_arch(term))
@@ -51,7 +59,7 @@ class GrammarEvolution(_GrammarStrategy):
     family = "evolution"
     summary = "regularised evolution with grammar-based mutation"
 
-    def __init__(self, space, rng: np.random.Generator, grammar: str = "nb201-cell", population: int = 30,
+    def __init__(self, space, rng: np.random.Generator, grammar: str | None = None, population: int = 30,
                  sample: int = 10):
         super().__init__(space, rng, grammar)
         self.population, self.sample = int(population), int(sample)
@@ -73,7 +81,7 @@ class Banat(_GrammarStrategy):
     family = "bo"
     summary = "GP-BO with the (hierarchical) WL kernel, EI maximised by grammar-based evolution"
 
-    def __init__(self, space, rng: np.random.Generator, grammar: str = "nb201-cell", kernel: str = "hwl",
+    def __init__(self, space, rng: np.random.Generator, grammar: str | None = None, kernel: str = "hwl",
                  n_init: int = 10, pool: int = 200, elite: int = 10, p_mut: float = 0.5, p_cross: float = 0.5,
                  p_tour: float = 0.2, min_generations: int = 10, max_generations: int = 50, patience: int = 5):
         super().__init__(space, rng, grammar)
