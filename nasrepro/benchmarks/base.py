@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nasrepro.spaces.base import Arch
+if TYPE_CHECKING:  # only for annotations: reading a table needs no torch
+    from nasrepro.spaces.base import Arch
 
 
 def min_rank(values: np.ndarray) -> np.ndarray:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from nasrepro.benchmarks.base import GroundTruth
-from nasrepro.spaces.base import SearchSpace
+if TYPE_CHECKING:  # annotations only: tables of query runs start without torch
+    from nasrepro.benchmarks.base import GroundTruth
+    from nasrepro.spaces.base import SearchSpace
 
 
 def read_benchmark_seconds(paths: Iterable[str | Path]) -> float:

@@ -1,9 +1,14 @@
-"""Search-space registry. A new space is one module plus one line here."""
+"""Search-space registry. A new space is one module plus one line here.
+
+The base classes (``nasrepro.spaces.base``, which needs torch) load on first use, so that a job that
+only names a space (a table of query-based runs) does not pay for importing torch.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from nasrepro.registry import resolve
-from nasrepro.spaces.base import Arch, FixedArch, SearchSpace, Supernet
 
 SPACES: dict[str, str] = {
     "pooling": "nasrepro.spaces.pooling:PoolingSpace",
@@ -17,14 +22,24 @@ def space_class(name: str) -> type[SearchSpace]:
     """The class behind a registered name or a ``module:Class`` plug-in."""
     from nasrepro.errors import ConfigError
 
+    from nasrepro.spaces.base import SearchSpace
+
     cls = resolve(SPACES, name, "search space")
     if not (isinstance(cls, type) and issubclass(cls, SearchSpace)):
         raise ConfigError(f"search space {name!r} is not a subclass of nasrepro.spaces.SearchSpace")
     return cls
 
 
-def get_space(name: str) -> SearchSpace:
+def get_space(name: str) -> "SearchSpace":  # noqa: F821 - loaded lazily, see the module docstring
     return space_class(name)()
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Arch", "FixedArch", "SearchSpace", "Supernet"):
+        from nasrepro.spaces import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module 'nasrepro.spaces' has no attribute {name!r}")
 
 
 __all__ = ["Arch", "FixedArch", "SearchSpace", "Supernet", "SPACES", "get_space", "space_class"]

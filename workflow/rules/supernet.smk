@@ -36,6 +36,9 @@ rule standalone:
 rule warmup:
     conda:
         "../envs/nasrepro.yaml"
+    # A warm-up heads the longest chain of jobs (warm-up, then every search of its setting): started late
+    # behind short jobs it lengthens the whole run (the demo's NB201 warm-up began 7.5 min in).
+    priority: 10
     input:
         CONFIG_JSON,
     output:
