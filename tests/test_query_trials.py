@@ -227,3 +227,25 @@ def test_catalogue_declares_every_query_job_of_the_preset(demo_cfg):
     none = copy.deepcopy(demo_cfg)
     none["query"] = {}
     assert not any("anasod" in o for o in catalogue.targets(none))
+
+
+def test_curves_use_simulated_gpu_seconds_when_every_trial_has_training_times(tmp_path, demo_cfg, monkeypatch):
+    from nasrepro.io import write_csv, write_json
+    from nasrepro.layout import Layout
+    from nasrepro.reporting import query_figures as qf
+
+    inputs = []
+    for st in ("ls", "anasod-ls"):
+        for t in (0, 1):
+            base = tmp_path / Path(Layout.of(demo_cfg).query("anasod-nb201", st, "cifar10", t, "x")).relative_to("results").parent
+            h = pd.DataFrame({"query": [1, 2, 3], "best": [9.0, 8.0, 7.5 - t], "cost_s": [100.0, 50.0, 80.0]})
+            h["cum_cost_s"] = h["cost_s"].cumsum()
+            write_csv(base / "history.csv", h)
+            write_json(base / "summary.json", {"objective": "NAS-Bench-201 cifar10-valid validation error (%)"})
+            inputs += [base / "summary.json", base / "history.csv"]
+    labels = []
+    real = qf.draw_curves
+    monkeypatch.setattr(qf, "draw_curves", lambda ax, cfg, hist, sts, d, x, title: (labels.append(x),
+                                                                                    real(ax, cfg, hist, sts, d, x, title)))
+    qf.curves_figure((("LS", ("ls", "anasod-ls")),), "t")(demo_cfg, inputs, tmp_path / "f.pdf", tmp_path / "f.png")
+    assert labels == ["cum_cost_s"] and (tmp_path / "f.png").stat().st_size > 0
