@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
-import json
-import sys
-import types
 from pathlib import Path
 
 import numpy as np

@@ -15,7 +15,6 @@ import pytest
 from nasrepro import catalogue, config
 from nasrepro.errors import CheckpointError, ConfigError
 from nasrepro.query import trial as trial_mod
-from nasrepro.query.objective import compact_nb201
 
 ROOT = Path(__file__).resolve().parents[1]
 

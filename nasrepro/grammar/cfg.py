@@ -21,8 +21,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Sequence
-
 import numpy as np
 
 from nasrepro.errors import ConfigError
