@@ -8,7 +8,6 @@ compares different quantities. NB301 columns need the NB301 surrogate, which is 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from nasrepro.reporting import published
-from nasrepro.reporting.tables import tag
+from nasrepro.reporting.tables import load_summaries, tag
 
 NB301 = "nb301-cifar10"
 NB301_MISSING = ("not available: needs the NAS-Bench-301 surrogate ensemble (nasbench301 and its model weights), "
@@ -33,8 +32,7 @@ def _mean_se(values: Sequence[float]) -> tuple[float, float]:
 
 
 def load_trials(inputs: Sequence[Path]) -> pd.DataFrame:
-    rows = [json.loads(Path(p).read_text()) for p in inputs if Path(p).name == "summary.json"]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(load_summaries([p for p in inputs if Path(p).name == "summary.json"]))
 
 
 def _validation(metric: str) -> bool:
