@@ -21,14 +21,25 @@ class RegularizedEvolution:
         self.space, self.rng = space, rng
         self.population, self.sample = int(population), int(sample)
 
+    # What a member is, how one is drawn and mutated and how it is scored: cells of the space here,
+    # grammar terms in ``strategies.grammar.GrammarEvolution``; the loop below is shared.
+    def draw(self):
+        return self.space.random(self.rng)
+
+    def mutate(self, member):
+        return self.space.mutate(member, self.rng)
+
+    def score(self, oracle, member) -> float:
+        return oracle(member)
+
     def run(self, oracle) -> None:
         pop: deque = deque()
         while len(pop) < self.population:
-            arch = self.space.random(self.rng)
-            pop.append((arch, oracle(arch)))
+            member = self.draw()
+            pop.append((member, self.score(oracle, member)))
         while True:
             picks = self.rng.choice(len(pop), size=self.sample, replace=False)
             parent = min((pop[i] for i in picks), key=lambda t: t[1])[0]
-            child = self.space.mutate(parent, self.rng)
-            pop.append((child, oracle(child)))
+            child = self.mutate(parent)
+            pop.append((child, self.score(oracle, child)))
             pop.popleft()  # the oldest dies, not the worst

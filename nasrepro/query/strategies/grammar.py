@@ -18,11 +18,10 @@ the cell-based columns of the seed's Table 3 show.
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
 
 from nasrepro.grammar.grammars import cell_term_to_arch, get_grammar
+from nasrepro.query.strategies.evolution import RegularizedEvolution
 
 TERM_TO_ARCH = {"nb201-cell": cell_term_to_arch}
 
@@ -55,26 +54,25 @@ class GrammarRandomSearch(_GrammarStrategy):
             self.query(oracle, self.grammar.sample(self.rng))
 
 
-class GrammarEvolution(_GrammarStrategy):
+class GrammarEvolution(_GrammarStrategy, RegularizedEvolution):
+    """Regularised evolution (the loop of ``RegularizedEvolution``) over grammar terms."""
+
     family = "evolution"
     summary = "regularised evolution with grammar-based mutation"
 
     def __init__(self, space, rng: np.random.Generator, grammar: str | None = None, population: int = 30,
                  sample: int = 10):
-        super().__init__(space, rng, grammar)
-        self.population, self.sample = int(population), int(sample)
+        RegularizedEvolution.__init__(self, space, rng, population, sample)
+        _GrammarStrategy.__init__(self, space, rng, grammar)
 
-    def run(self, oracle) -> None:
-        pop: deque = deque()
-        while len(pop) < self.population:
-            t = self.grammar.sample(self.rng)
-            pop.append((t, self.query(oracle, t)))
-        while True:
-            picks = self.rng.choice(len(pop), size=self.sample, replace=False)
-            parent = min((pop[i] for i in picks), key=lambda x: x[1])[0]
-            child = self.grammar.mutate(parent, self.rng)
-            pop.append((child, self.query(oracle, child)))
-            pop.popleft()
+    def draw(self):
+        return self.grammar.sample(self.rng)
+
+    def mutate(self, member):
+        return self.grammar.mutate(member, self.rng)
+
+    def score(self, oracle, member) -> float:
+        return self.query(oracle, member)
 
 
 class Banat(_GrammarStrategy):
