@@ -96,6 +96,13 @@ class SurrogateStudies:
 Need = Union[Runs, Files, FirstSeed, WarmupFile, Standalone, Retrains, Queries, QueryExtracts, SurrogateStudies]
 
 
+def run_methods(cfg: dict, setting: str, methods) -> tuple[str, ...]:
+    """The methods of ``methods`` that the preset's section ``setting`` runs: all, unless the section lists
+    its own ``methods`` (the laptop preset runs only Uniform); the tables' other rows say so."""
+    only = (cfg.get(setting) or {}).get("methods")
+    return tuple(methods) if only is None else tuple(m for m in methods if m in only)
+
+
 def has_setting(cfg: dict, setting: str) -> bool:
     """Whether the resolved preset runs ``setting`` (a supernet section or a query setting)."""
     return bool(cfg.get(setting)) or bool((cfg.get("query") or {}).get(setting))
@@ -371,11 +378,13 @@ def need_files(cfg: dict, need: Need) -> list[str]:
             return []
         if need.dataset is not None and b.table5_3_skip_reason(cfg, need.setting, need.dataset) is not None:
             return []
-        return search_runs(cfg, need.setting, need.methods)
+        return search_runs(cfg, need.setting, run_methods(cfg, need.setting, need.methods))
     if isinstance(need, Files):
-        return [layout.search(need.setting, m, s, need.name) for m in need.methods for s in seeds]
+        return [layout.search(need.setting, m, s, need.name) for m in run_methods(cfg, need.setting, need.methods)
+                for s in seeds]
     if isinstance(need, FirstSeed):
-        return [layout.search(need.setting, m, seeds[0], n) for m in need.methods for n in need.names] if seeds else []
+        return [layout.search(need.setting, m, seeds[0], n) for m in run_methods(cfg, need.setting, need.methods)
+                for n in need.names] if seeds else []
     if isinstance(need, WarmupFile):
         return [layout.warmup(need.setting, seeds[0], need.name)] if seeds else []
     if isinstance(need, Standalone):
@@ -412,10 +421,17 @@ def inputs(cfg: dict, name: str) -> list[str]:
     return [f for need in get(name).needs for f in need_files(cfg, compared(cfg, name, need))]
 
 
+def runs_some_method(cfg: dict, target: Target) -> bool:
+    """False for a target none of whose method rows the preset runs: its settings list ``methods`` that
+    exclude every method the target needs (the laptop preset's Uniform-only sections)."""
+    runs = [n for n in target.needs if isinstance(n, (Runs, Files, FirstSeed)) and cfg.get(n.setting)]
+    return not runs or any(run_methods(cfg, n.setting, n.methods) for n in runs)
+
+
 def targets(cfg: dict) -> list[str]:
     """Outputs of every target whose settings the preset has (the workflow's ``all``), then the aliases
     of those targets."""
-    made = [t for t in TARGETS if any(has_setting(cfg, s) for s in t.settings())]
+    made = [t for t in TARGETS if any(has_setting(cfg, s) for s in t.settings()) and runs_some_method(cfg, t)]
     names = {t.name for t in made}
     return ([out for t in made for out in t.outputs()]
             + [out for a, src in ALIASES.items() if src in names for out in alias_outputs(a)])

@@ -122,6 +122,10 @@ def resolve(cfg: dict) -> dict:
             raise ConfigError(f"config error at presets.{name}.{key}.space: {space!r} is not a registered search "
                               f"space; known: {sorted(SPACES)} (or a plug-in written 'package.module:Class')")
         space_class(space)  # a plug-in that does not import stops here, before any job
+        unknown = [m for m in value.get("methods") or () if m not in cfg["methods"]]
+        if unknown:
+            raise ConfigError(f"config error at presets.{name}.{key}.methods: unknown method {unknown[0]!r}; "
+                              f"define it under methods: (known: {', '.join(sorted(cfg['methods']))})")
     from nasrepro.methods import check_methods  # every method's sampler and option keys, before any job
 
     check_methods(cfg["methods"], {k: v for k, v in section.items() if isinstance(v, dict) and k != QUERY}, name)

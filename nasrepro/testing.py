@@ -25,9 +25,10 @@ def tiny_trainer(space_name: str = "pooling", sampler: str | None = "uniform",
                  phases: Sequence[Phase] = MCTS_PHASES, *, device: str = "cpu", seed: int = 0,
                  checkpoint: str | Path | None = None, epochs: int = 3, lr: float = 0.05, width: float = 0.125,
                  train_images: int = 64, val_images: int = 32, batch: int = 16, data_seed: int = 123,
-                 reward=None, tree=None, **sampler_options: Any):
+                 reward=None, tree=None, cuda_graphs: bool = False, graph_capturer=None, **sampler_options: Any):
     """A ``SupernetTrainer`` over the whole of a small space on synthetic data, with a registered (or
-    ``module:Class``) sampler: a few seconds of CPU for a full run."""
+    ``module:Class``) sampler: a few seconds of CPU for a full run. ``cuda_graphs`` captures its steps on
+    CUDA; ``graph_capturer`` takes the graph path with that capturer on any device (tests: a fake one)."""
     from nasrepro.data.loader import DeviceLoader
     from nasrepro.samplers import make_sampler
     from nasrepro.spaces import get_space
@@ -35,7 +36,7 @@ def tiny_trainer(space_name: str = "pooling", sampler: str | None = "uniform",
     from nasrepro.runtime import make_runtime, seed_everything
     from nasrepro.training.supernet import SupernetTrainer
 
-    runtime = make_runtime(device, deterministic=True)
+    runtime = make_runtime(device, deterministic=True, cuda_graphs=cuda_graphs)
     space = get_space(space_name)
     archs = space.enumerate()
     x, y = synthetic_images(train_images + val_images, data_seed)
@@ -52,7 +53,7 @@ def tiny_trainer(space_name: str = "pooling", sampler: str | None = "uniform",
                        channels_last=cl)
     optim = OptimConfig(epochs=epochs, batch_size=batch, lr=lr, momentum=0.9, weight_decay=5e-4)
     return SupernetTrainer(net, archs, made, list(phases), optim, runtime, train, val, rng, checkpoint=checkpoint,
-                           log=lambda message: None, reward=reward)
+                           log=lambda message: None, reward=reward, graph_capturer=graph_capturer)
 
 
 def weights(trainer) -> torch.Tensor:

@@ -177,6 +177,46 @@ def test_corrupt_cifar10_folder_raises_dataerror(tmp_path):
     assert str(tmp_path) in str(e.value)
 
 
+def _write_npz(path, images, labels):
+    np.savez(path, images=images, labels=labels)
+
+
+def test_preprocessed_npz_loaded_as_written(tmp_path):
+    """``cifar10_{train,test}.npz`` under data_root come back unchanged (no torchvision md5 check), and win over
+    a (here corrupt) cifar-10-batches-py beside them."""
+    rng = np.random.default_rng(0)
+    imgs = rng.integers(0, 256, (7, 3, 32, 32), dtype=np.uint8)
+    labs = rng.integers(0, 10, 7).astype(np.int64)
+    _write_npz(tmp_path / "cifar10_train.npz", imgs, labs)
+    _write_npz(tmp_path / "cifar10_test.npz", imgs[:3], labs[:3].astype(np.uint8))  # any integer dtype
+    (tmp_path / "cifar-10-batches-py").mkdir()
+    (tmp_path / "cifar-10-batches-py" / "data_batch_1").write_bytes(b"not a pickle")
+    x, y, k = load_dataset("cifar10", root=tmp_path, split="train")
+    assert k == 10 and x.dtype == torch.uint8 and y.dtype == torch.int64
+    assert np.array_equal(x.numpy(), imgs) and np.array_equal(y.numpy(), labs)
+    xt, yt, _ = load_dataset("cifar10", root=tmp_path / "cifar-10-batches-py", split="test")  # the folder itself too
+    assert np.array_equal(xt.numpy(), imgs[:3]) and yt.dtype == torch.int64 and np.array_equal(yt.numpy(), labs[:3])
+
+
+@pytest.mark.parametrize("images, labels, what", [
+    (np.zeros((4, 32, 32, 3), np.uint8), np.zeros(4, np.int64), "images uint8 [4, 32, 32, 3]"),   # NHWC
+    (np.zeros((4, 3, 32, 32), np.float32), np.zeros(4, np.int64), "images float32"),
+    (np.zeros((4, 3, 32, 32), np.uint8), np.zeros(3, np.int64), "labels int64 [3] for 4 images"),
+    (np.zeros((4, 3, 32, 32), np.uint8), np.array([0, 1, 2, 10]), "labels outside 0..9"),
+])
+def test_bad_preprocessed_npz_names_the_problem(tmp_path, images, labels, what):
+    _write_npz(tmp_path / "cifar10_train.npz", images, labels)
+    with pytest.raises(DataError) as e:
+        load_dataset("cifar10", root=tmp_path, split="train")
+    assert what in str(e.value) and "cifar10_train.npz" in str(e.value) and "uint8, [N, 3, 32, 32]" in str(e.value)
+
+
+def test_unreadable_preprocessed_npz(tmp_path):
+    (tmp_path / "cifar100_test.npz").write_bytes(b"truncated")
+    with pytest.raises(DataError, match="could not be read"):
+        load_dataset("cifar100", root=tmp_path, split="test")
+
+
 def test_unknown_dataset_and_split():
     with pytest.raises(DataError, match="dataset"):
         load_dataset("imagenet")

@@ -34,6 +34,7 @@ _TORCHVISION = {
     "cifar10": ("CIFAR-10", "CIFAR10", "cifar-10-batches-py"),
     "cifar100": ("CIFAR-100", "CIFAR100", "cifar-100-python"),
 }
+NUM_CLASSES_BY_LABEL = {"CIFAR-10": 10, "CIFAR-100": 100}
 _CACHE_VERSION = 1
 _sha_memo: dict[tuple[str, int, int], str] = {}
 
@@ -156,16 +157,48 @@ def _load_demo(split: str):
     return torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels.astype(np.int64))
 
 
+def preprocessed_npz(name: str, root: Path, split: str) -> Path:
+    """Where a preprocessed copy of a torchvision dataset split lives: ``<root>/<name>_<split>.npz``."""
+    return root / f"{name}_{split}.npz"
+
+
+def _load_npz(path: Path, label: str, split: str):
+    """A preprocessed split: ``images`` uint8 ``[N, 3, 32, 32]`` and integer ``labels`` ``[N]``.
+
+    Re-encoded copies are common (a JPEG round trip, another pickling) and torchvision's md5 check rejects
+    them, so they are read from this plain layout instead; the shapes, dtypes and label range are checked."""
+    fix = (f"it must hold `images` (uint8, [N, 3, 32, 32]) and `labels` (int64, [N], values 0..{NUM_CLASSES_BY_LABEL[label] - 1}); "
+           f"rewrite it, or remove it to use torchvision's batches in the same folder")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            images, labels = z["images"], z["labels"]
+    except Exception as e:
+        raise DataError(f"{label} {split} file {path} could not be read ({type(e).__name__}: {e}); {fix}") from None
+    n_classes = NUM_CLASSES_BY_LABEL[label]
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != (3, 32, 32):
+        raise DataError(f"{label} {split} file {path} has images {images.dtype} {list(images.shape)}; {fix}")
+    if not np.issubdtype(labels.dtype, np.integer) or labels.shape != (len(images),):
+        raise DataError(f"{label} {split} file {path} has labels {labels.dtype} {list(labels.shape)} for "
+                        f"{len(images)} images; {fix}")
+    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+        raise DataError(f"{label} {split} file {path} has labels outside 0..{n_classes - 1}; {fix}")
+    return torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels.astype(np.int64))
+
+
 def _load_torchvision(name: str, root, download: bool, split: str):
     label, cls_name, folder = _TORCHVISION[name]
     if root is None or str(root).strip() == "":
         raise DataError(
             f"{label} needs a data folder (config key data_root); set data_root to the folder "
-            f"holding {folder} or run with --config data_root=<folder> download=true"
+            f"holding {folder} (or {name}_train.npz and {name}_test.npz) or run with --config "
+            f"data_root=<folder> download=true"
         )
     root = Path(root).expanduser()
     if root.name == folder:  # accept the dataset folder itself as well as its parent
         root = root.parent
+    npz = preprocessed_npz(name, root, split)
+    if npz.is_file():
+        return _load_npz(npz, label, split)
     try:
         import torchvision.datasets as tvd
 
@@ -181,7 +214,8 @@ def _load_torchvision(name: str, root, download: bool, split: str):
                    f"to the folder holding {folder}")
         else:
             msg = (f"{label} not found or corrupt under {root} (config key data_root); set data_root "
-                   f"to the folder holding {folder} or run with --config download=true")
+                   f"to the folder holding {folder} (or {name}_train.npz and {name}_test.npz: images uint8 "
+                   f"[N, 3, 32, 32], labels int64) or run with --config download=true")
         raise DataError(msg) from None
     return torch.from_numpy(images), torch.from_numpy(labels)
 
@@ -194,8 +228,8 @@ def load_dataset(name: str, root=None, download: bool = False, split: str = "tra
     Returns ``(images, labels, num_classes)``: ``images`` uint8 ``[N, 3, 32, 32]``
     (``[N, 3, 16, 16]`` for ImageNet16-120), ``labels`` int64 ``[N]``. ``name`` is
     ``demo-cifar10`` (embedded, lossy JPEG, for demos and tests only), ``cifar10`` or
-    ``cifar100`` (torchvision layout under ``root``; downloaded only when ``download`` is
-    true) or ``imagenet16-120`` (the NB201 ``ImageNet16`` folder, or its parent, as
+    ``cifar100`` (torchvision layout under ``root``, or the preprocessed ``<name>_train.npz`` /
+    ``<name>_test.npz`` there, which win; downloaded only when ``download`` is true) or ``imagenet16-120`` (the NB201 ``ImageNet16`` folder, or its parent, as
     ``root``; never downloaded, ``split="test"`` is ``val_data``). Raises :class:`DataError` when the data is
     missing or corrupt.
     """

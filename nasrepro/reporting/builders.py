@@ -102,6 +102,31 @@ def printed_spaces(pub: dict, method: str, space_name: str | None) -> list[str |
     return [key[0] for key in pub if isinstance(key, tuple) and key[1] == method] or [space_name]
 
 
+def not_run_reason(cfg: dict, setting: str, method: str) -> str | None:
+    """Why the preset has no run of ``method`` in ``setting`` (None: it runs it)."""
+    scfg = cfg.get(setting)
+    if scfg is None:
+        return f"not run: preset {cfg['preset']!r} has no {setting} section"
+    only = scfg.get("methods")
+    if only is not None and method not in only:
+        return f"not run: preset {cfg['preset']!r} runs only {', '.join(only)} in {setting}"
+    return None
+
+
+def not_run_rows(cfg: dict, pub: dict, space_name: str | None) -> list[tuple[str, str, str]]:
+    """(setting, method, reason) of every published method row the preset does not run, so a reduced preset
+    (laptop: Uniform only) keeps the row with its printed values and says why ours is missing."""
+    out = []
+    for key in pub:
+        setting, method = key if isinstance(key, tuple) else (space_name, key)
+        if setting is None or method not in cfg.get("methods", {}):
+            continue
+        why = not_run_reason(cfg, setting, method)
+        if why is not None:
+            out.append((setting, method, why))
+    return out
+
+
 def method_table(space_name: str | None, pub: dict, default_arch: str | None = None, reference_rows: bool = True,
                  not_implemented: dict[str, str] | None = None, labels: dict[str, str] | None = None,
                  quoted: dict[str, str] | None = None,
@@ -146,6 +171,9 @@ def method_table(space_name: str | None, pub: dict, default_arch: str | None = N
                     for (sp, m), (label, why) in (not_applicable or {}).items()]
         if protocols:
             rows["protocol"] = [protocols.get(sp, f"setting {sp}") for sp in rows["space"]]
+        have = set(zip(rows["space"], rows["method"])) | {(r["space"], r["method"]) for r in missing}
+        missing += [{"space": sp, "method": m, "label": (labels or {}).get(m, cfg["methods"][m]["label"]), "arch": why}
+                    for sp, m, why in not_run_rows(cfg, pub, space_name) if (sp, m) not in have]
         rows = pd.concat([pd.DataFrame(head), rows, pd.DataFrame(missing), pd.DataFrame(tail)], ignore_index=True)
         return tag(with_published(rows, pub), cfg)
 
@@ -221,7 +249,7 @@ def thesis_table5_3(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
         agg = method_rows(mine).set_index("method") if mine and reason is None else None
         for m, row in rows.items():
             if agg is None or m not in agg.index:
-                row[f"{column}_status"] = reason or "no runs given"
+                row[f"{column}_status"] = reason or not_run_reason(cfg, section, m) or "no runs given"
                 continue
             row[f"{column}_status"] = f"run on {cfg[section]['dataset']}"
             row[f"{column}_acc"], row[f"{column}_acc_std"] = agg.at[m, "avg_acc"], agg.at[m, "std_acc"]

@@ -38,6 +38,7 @@ NAS-Bench-201 drop to a reduced width when a full-width step takes more than a s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import math
@@ -185,6 +186,24 @@ def timing_trainer(model: nn.Module, archs: Sequence, runtime, batch: int):
                            np.random.default_rng(0), log=lambda message: None)
 
 
+def launches_per_step(step: Callable[[], Any], device: torch.device, repeats: int = 3) -> float | None:
+    """Kernel and graph launches the host issues per call of ``step`` (torch profiler's CUDA runtime
+    events); None off CUDA. A captured step is one ``cudaGraphLaunch``."""
+    if device.type != "cuda":
+        return None
+    from torch.profiler import ProfilerActivity, profile
+
+    step()
+    sync_device(device)
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for _ in range(repeats):
+            step()
+        sync_device(device)
+    launches = sum(e.count for e in prof.key_averages()
+                   if e.key.startswith(("cudaLaunch", "cuLaunch", "cudaGraphLaunch")))
+    return launches / repeats
+
+
 # ------------------------------------------------------------------------------------------ 1 + 6: train
 def _train_variants(space, runtime, settings: Settings, width: float, rng: np.random.Generator,
                     log: Callable[[str], None]) -> dict[str, Any]:
@@ -270,6 +289,10 @@ def _train_variants(space, runtime, settings: Settings, width: float, rng: np.ra
         "fixed_params_mean": float(np.mean([sum(p.numel() for p in f.model.parameters()) for f in fixed])),
     }
     out["reward_sync_cost_pct"] = out["reward_sync_cost_us"] / 1e6 / med["reward_sync"] * 100.0
+    out["launches_per_step"] = launches_per_step(lambda: run("supernet", [0]), runtime.device)
+    out["cuda_graphs"] = runtime.cuda_graphs
+    if sup.graphs is not None:
+        out["graph_stats"] = dict(sup.graphs.stats)
     log(f"  train: supernet {out['supernet_images_per_s']:.0f} img/s, fixed {out['fixed_images_per_s']:.0f} img/s, "
         f"ratio {out['ratio']:.3f}; reward sync {out['reward_sync_cost_us']:.0f} us/step")
     return {"result": out, "model": sup.model}
@@ -622,6 +645,13 @@ def _run_bench(device, spaces, quick, log, tree_sizes, settings, threads) -> dic
         width, note = _probe_width(space, runtime, settings, log)
         tr = _train_variants(space, runtime, settings, width, rng, log)
         train = tr["result"]
+        if dev.type == "cuda":  # issue 21: the same steps replayed as CUDA graphs (before = eager, above)
+            log("  train, CUDA graphs:")
+            graphed = _train_variants(space, dataclasses.replace(runtime, cuda_graphs=True), settings, width,
+                                      np.random.default_rng(0), log)["result"]
+            graphed["speedup_supernet"] = train["supernet_step_ms"] / graphed["supernet_step_ms"]
+            graphed["speedup_fixed"] = train["fixed_step_ms"] / graphed["fixed_step_ms"]
+            train["graphed"] = graphed
         if note:
             train["note"] = note
         ev = _eval_throughput(space, tr["model"], runtime, settings, rng)

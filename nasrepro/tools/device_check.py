@@ -10,7 +10,10 @@ largest deviation it saw:
 - ``packed``: networks trained as one pack (``run_concurrently``, one CUDA stream each) equal each trained alone;
 - ``stacked``: NAS-Bench-201 ``forward_many`` against one architecture at a time, and how many of the
   evaluated accuracies differ;
-- ``prefix``: shared-prefix evaluation (Pooling, NAS-Bench-Macro) against one forward per architecture.
+- ``prefix``: shared-prefix evaluation (Pooling, NAS-Bench-Macro) against one forward per architecture;
+- ``graphs`` (CUDA only): the CUDA-graph step (``runtime.cuda_graphs``): two same-seed runs and a resumed run
+  are bit-identical, and replayed graphs equal the same steps run eagerly (``EagerCapturer``); the distance
+  to the plain eager trainer (torch's SGD, whose update rounds differently) is reported, not required.
 
 The first three must be exact. ``stacked`` and ``prefix`` reorder float arithmetic: each fast path's relative
 L2 error against a float32 reference (no autocast) must stay within twice the plain path's own error plus
@@ -47,13 +50,14 @@ def _rel_l2(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.float() - b.float()).norm() / b.float().norm().clamp_min(1e-12))
 
 
-def _trainer(device: str, seed: int = 0, ckpt: Path | None = None, epochs: int = 3, uniform_only: bool = False):
+def _trainer(device: str, seed: int = 0, ckpt: Path | None = None, epochs: int = 3, uniform_only: bool = False,
+             **graph_options):
     from nasrepro.testing import MCTS_PHASES, tiny_trainer
     from nasrepro.training.supernet import Phase
 
     return tiny_trainer("pooling", "mcts", [Phase("uniform", 1.0)] if uniform_only else MCTS_PHASES, device=device,
                         seed=seed, checkpoint=ckpt, epochs=epochs, width=0.25, train_images=128, val_images=64,
-                        batch=32)
+                        batch=32, **graph_options)
 
 
 def check_same_seed(device: str) -> dict:
@@ -149,6 +153,37 @@ def check_prefix(device: str) -> dict:
     return out
 
 
+def check_graphs(device: str) -> dict:
+    """CUDA graphs: same seed, resume and replay-vs-eager, all exact (see the module docstring)."""
+    if not str(device).startswith("cuda"):
+        return {"skipped": "CUDA graphs need a CUDA device", "ok": True}
+    from nasrepro.training.graphs import EagerCapturer
+
+    a, b = _trainer(device, cuda_graphs=True), _trainer(device, cuda_graphs=True)
+    ra, rb = a.run(), b.run()
+    same = _max_abs(_weights(a.model), _weights(b.model))
+    with tempfile.TemporaryDirectory(prefix="nasrepro-check-") as tmp:
+        ckpt = Path(tmp) / "ck.pt"
+        _trainer(device, ckpt=ckpt, cuda_graphs=True).run(stop_after_epoch=1)
+        again = _trainer(device, ckpt=ckpt, cuda_graphs=True)
+        resumed = again.resume_if_possible()
+        rr = again.run()
+    resume = _max_abs(_weights(a.model), _weights(again.model))
+    eager_path = _trainer(device, graph_capturer=EagerCapturer())
+    eager_path.run()
+    replay_vs_eager = _max_abs(_weights(a.model), _weights(eager_path.model))
+    plain = _trainer(device)
+    plain.run()
+    stats = a.graphs.stats
+    visits = bool(np.array_equal(ra.visits, rb.visits) and np.array_equal(ra.visits, rr.visits))
+    return {"captures": stats["captures"], "replays": stats["replays"], "eager_steps": stats["eager"],
+            "same_seed_max_abs": same, "resumed": resumed, "resume_max_abs": resume,
+            "replay_vs_eager_max_abs": replay_vs_eager, "visits_equal": visits,
+            "vs_torch_sgd_rel_l2": _rel_l2(_weights(a.model), _weights(plain.model)),
+            "ok": stats["replays"] > 0 and same == 0.0 and resumed and resume == 0.0 and replay_vs_eager == 0.0
+            and visits}
+
+
 # Sizes of a quick run (tests, CPU smoke checks): same code paths, smaller models and batches.
 QUICK: dict[str, dict] = {"packed": {"members": 2}, "stacked": {"archs": 8, "width": 0.25, "images": 16}}
 
@@ -158,6 +193,7 @@ CHECKS: dict[str, Callable[..., dict]] = {
     "packed": check_packed,
     "stacked": check_stacked,
     "prefix": check_prefix,
+    "graphs": check_graphs,
 }
 
 

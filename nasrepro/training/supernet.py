@@ -35,6 +35,7 @@ from nasrepro.samplers.base import Sampler
 from nasrepro.samplers.phases import PHASE_MODES, Phase, phase_bounds  # noqa: F401  (re-exported)
 from nasrepro.training import distributed as ddp
 from nasrepro.spaces.base import Arch
+from nasrepro.training.graphs import CapturableSGD, Capturer, CudaCapturer, GraphCache, StaticInputs, StepKey
 from nasrepro.training.optim import OptimConfig, make_optimizer
 from nasrepro.training.reward import Reward
 from nasrepro.runtime import Runtime, batch_statistics
@@ -77,6 +78,8 @@ class SupernetTrainer:
         reward: Reward | None = None,
         epoch_hook: Callable[["SupernetTrainer"], dict] | None = None,
         fingerprint: str = "",
+        graph_capturer: Capturer | None = None,
+        graph_capacity: int = 64,
     ):
         if sampler is None and any(p.mode != "uniform" for p in phases):
             raise ConfigError("phases 'explore' and 'sample' need a sampler")
@@ -108,6 +111,12 @@ class SupernetTrainer:
         self.total_steps = optim.epochs * self.steps_per_epoch
         self.bounds = phase_bounds(phases, self.total_steps)
         self.opt, self.sched = make_optimizer(self.model, optim, self.total_steps)
+        # CUDA graphs (runtime.cuda_graphs; tests pass a fake capturer): one process, no compiler.
+        if graph_capturer is None and runtime.cuda_graphs and self.world == 1 and not runtime.compile:
+            graph_capturer = CudaCapturer(self.model)
+        self.graphs = GraphCache(graph_capturer, capacity=graph_capacity) if graph_capturer else None
+        self.sgd = CapturableSGD(self.opt) if self.graphs is not None else None
+        self.static = StaticInputs()
         self.visits = np.zeros(len(self.archs), dtype=np.int64)
         self.history: list[dict] = []
         self.start_epoch = 0
@@ -124,6 +133,8 @@ class SupernetTrainer:
     def train_step(self, images: torch.Tensor, labels: torch.Tensor, paths: Sequence[int]) -> StepStats:
         """One optimiser step on ``paths`` (indices into ``archs``; several for strict fairness: their
         gradients add up into one update), with the schedule step. Everything stays on the device."""
+        if self.graphs is not None and len(paths) == 1:
+            return self._graph_train_step(images, labels, paths[0])
         self.opt.zero_grad(set_to_none=True)
         loss_sum = torch.zeros((), device=self.runtime.device)
         correct = torch.zeros((), device=self.runtime.device)
@@ -139,6 +150,30 @@ class SupernetTrainer:
         self.sched.step()
         return StepStats(loss_sum, correct, labels.shape[0] * len(paths), logits, loss)
 
+    def _graph_train_step(self, images: torch.Tensor, labels: torch.Tensor, idx: int) -> StepStats:
+        """``train_step`` of one path through the graph cache: replayed when captured, else run eagerly
+        with the same kernels (static inputs, autocast without cache, ``CapturableSGD``)."""
+        self.visits[idx] += 1
+        arch = self.archs[idx]
+        self.sgd.set_lr(self.opt.param_groups[0]["lr"])
+        x, y = self.static.load(images, labels)
+        self.opt.zero_grad(set_to_none=True)  # a capture must allocate the path's gradients, not add to old ones
+
+        def fn(warmup: bool = False) -> tuple[torch.Tensor, ...]:
+            with self.runtime.autocast(cache_enabled=False):
+                logits = self.train_model(x, arch)
+                loss = F.cross_entropy(logits, y)
+            loss.backward()
+            if not warmup:
+                self.sgd.step()
+            return loss.detach(), (logits.detach().argmax(1) == y).sum(), logits.detach()
+
+        key = StepKey("train", (arch,), tuple(images.shape), str(images.dtype))
+        out = self.graphs.run(key, fn)
+        loss, correct, logits = (t.clone() for t in out) if out is not None else fn()
+        self.sched.step()
+        return StepStats(loss, correct, labels.shape[0], logits, loss)
+
     def reward_step(self, arch: Arch, batch: tuple[torch.Tensor, torch.Tensor] | None = None
                     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Accuracy and loss of ``arch`` on the next validation mini-batch (or on ``batch``), with batch
@@ -146,6 +181,18 @@ class SupernetTrainer:
         if batch is None:
             batch = self._mine(*next(self.val), local=getattr(self.val.loader, "rank_local", False))
         images, labels = batch
+        if self.graphs is not None:
+            x, y = self.static.load(images, labels)
+
+            def fn(warmup: bool = False) -> tuple[torch.Tensor, ...]:
+                with torch.no_grad(), batch_statistics(self.model), self.runtime.autocast(cache_enabled=False):
+                    logits = self.model(x, arch)
+                    loss = F.cross_entropy(logits, y)
+                return (logits.argmax(1) == y).float().mean(), loss.float()
+
+            out = self.graphs.run(StepKey("reward", (arch,), tuple(images.shape), str(images.dtype)), fn)
+            acc, loss = (t.clone() for t in out) if out is not None else fn()
+            return acc, loss
         with torch.no_grad(), batch_statistics(self.model), self.runtime.autocast():
             logits = self.model(images, arch)
             loss = F.cross_entropy(logits, labels)
@@ -219,6 +266,9 @@ class SupernetTrainer:
     def _restore(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["opt"])
+        if self.graphs is not None:  # the optimiser's buffers are new tensors: graphs would update the old ones
+            self.graphs.invalidate()
+            self.sgd.ensure_buffers()
         self.sched.load_state_dict(state["sched"])
         if self.sampler is not None:
             self.sampler.load_state_dict(state["sampler"])

@@ -1,0 +1,81 @@
+"""The laptop preset (issue 21): Uniform only, on CIFAR-10 from data_root; the other rows say why they are missing."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from nasrepro import catalogue, config
+from nasrepro.errors import ConfigError
+from nasrepro.layout import Layout
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return config.load("config/config.yaml")
+
+
+@pytest.fixture(scope="module")
+def cfg(raw):
+    return config.resolve({**raw, "preset": "laptop", "data_root": "/nowhere"})
+
+
+def _summary(setting: str, tau: float) -> dict:
+    return {"space": setting, "method": "uniform", "label": "Uniform", "seed": 0, "arch": "a", "gt_acc": 91.0,
+            "gt_rank": 7, "kendall_tau": tau, "top1_gt_acc": 91.0, "reward": "abs/val/acc"}
+
+
+def test_laptop_runs_only_uniform_on_cifar10(cfg):
+    for setting in ("nb-macro-ch5", "nb201-c10"):
+        assert cfg[setting]["methods"] == ["uniform"] and cfg[setting]["dataset"] == "cifar10"
+    assert catalogue.inputs(cfg, "thesis_table5_1") == [
+        "results/laptop/nb-macro-ch5/search/uniform/s0/summary.json", "benchmarks/laptop/nb-macro-ch5/search/uniform_s0.tsv"]
+    assert catalogue.inputs(cfg, "thesis_table5_3") == [
+        "results/laptop/nb201-c10/search/uniform/s0/summary.json", "benchmarks/laptop/nb201-c10/search/uniform_s0.tsv"]
+    # a table whose every method the preset leaves out is not in `all` (it would have no row of ours)
+    outs = catalogue.targets(cfg)
+    assert "tables/thesis_table5_1.csv" in outs and "tables/thesis_table5_3.csv" in outs
+    assert "tables/thesis_table5_2.csv" not in outs and "tables/thesis_table5_4.csv" not in outs
+
+
+def test_rows_not_run_keep_the_printed_values_and_say_why(cfg, tmp_path):
+    layout = Layout.of(cfg)
+    path = tmp_path / layout.search("nb-macro-ch5", "uniform", 0)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(_summary("nb-macro-ch5", 0.5)))
+    frame = catalogue.get("thesis_table5_1").builder(cfg, [path]).set_index(["space", "method"])
+    ours = frame.loc[("nb-macro-ch5", "uniform")]
+    assert ours["kendall_tau"] == 0.5 and ours["published_kendall_tau"] == 0.72
+    assert ours["delta_kendall_tau"] == pytest.approx(0.5 - 0.72)
+    fair = frame.loc[("nb-macro-ch5", "fairnas")]
+    assert fair["arch"] == "not run: preset 'laptop' runs only uniform in nb-macro-ch5"
+    assert fair["published_kendall_tau"] == 0.72 and fair["kendall_tau"] != fair["kendall_tau"]  # NaN: no number of ours
+    assert frame.loc[("pooling-ch5", "uniform"), "arch"] == "not run: preset 'laptop' has no pooling-ch5 section"
+    assert set(frame["preset"]) == {"laptop"}
+
+
+def test_table5_3_columns_say_which_methods_ran(cfg, tmp_path):
+    layout = Layout.of(cfg)
+    path = tmp_path / layout.search("nb201-c10", "uniform", 0)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(_summary("nb201-c10", 0.3)))
+    frame = catalogue.get("thesis_table5_3").builder(cfg, [path]).set_index("method")
+    assert frame.loc["uniform", "cifar10_tau"] == 0.3 and frame.loc["uniform", "cifar10_status"] == "run on cifar10"
+    assert frame.loc["fairnas", "cifar10_status"] == "not run: preset 'laptop' runs only uniform in nb201-c10"
+    assert frame.loc["uniform", "cifar100_status"].startswith("skipped: preset 'laptop' has no nb201-c100 section")
+
+
+def test_unknown_section_method_stops_the_config(raw):
+    bad = copy.deepcopy(raw)
+    bad["presets"]["laptop"]["nb201-c10"]["methods"] = ["uniform", "unifrom"]
+    with pytest.raises(ConfigError, match=r"presets\.laptop\.nb201-c10\.methods: unknown method 'unifrom'"):
+        config.resolve({**bad, "preset": "laptop"})
+
+
+def test_channels_last_is_a_preset_switch(raw):
+    from nasrepro.runtime import runtime_from_config
+
+    assert runtime_from_config(config.resolve({**raw, "preset": "demo"})).channels_last is False  # CPU default
+    assert runtime_from_config(config.resolve({**raw, "preset": "laptop"})).channels_last is True
