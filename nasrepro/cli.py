@@ -63,6 +63,14 @@ def cmd_check_device(args: argparse.Namespace) -> None:
         raise NasreproError("a check failed on this device (see its line above): its results are not exact here")
 
 
+def cmd_validate_gpu(args: argparse.Namespace) -> None:
+    from nasrepro.tools.gpu_validate import run_validation
+
+    result = run_validation(args.data_root, args.out, budget_s=args.budget_s, val_images=args.val_images,
+                            config_path=args.config, checks=not args.no_checks, bench=not args.no_bench, log=_log)
+    _log(json.dumps(result["rows"], indent=2))
+
+
 def cmd_prototype_diversity(args: argparse.Namespace) -> None:
     from nasrepro.tools.prototype_diversity import load_features, run
 
@@ -208,6 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quick", action="store_true", help="smaller models and batches (the same code paths)")
     sp.add_argument("--out", help="also write the JSON result to this file")
     sp.set_defaults(func=cmd_check_device)
+
+    sp = sub.add_parser("validate-gpu", help="paper-scale check on one GPU within a budget: check-device, the CUDA "
+                                             "bench, Uniform tau on NB201 and NAS-Bench-Macro beside the thesis")
+    sp.add_argument("--data-root", required=True, help="CIFAR-10 folder (batches, cifar10_*.npz or cifar10_jpeg_*.npz)")
+    sp.add_argument("--out", default="docs/gpu_validation.json")
+    sp.add_argument("--budget-s", type=float, default=540.0, help="wall-clock budget (default 9 minutes)")
+    sp.add_argument("--val-images", type=int, default=1024, help="validation images every architecture is ranked on")
+    sp.add_argument("--config", default="config/config.yaml")
+    sp.add_argument("--no-checks", action="store_true")
+    sp.add_argument("--no-bench", action="store_true")
+    sp.set_defaults(func=cmd_validate_gpu)
 
     sp = sub.add_parser("prototype-diversity",
                         help="do Alg. 5.2's density prototypes stay distinct? both readings of Eq. 5.8 (README)")

@@ -217,6 +217,33 @@ def test_unreadable_preprocessed_npz(tmp_path):
         load_dataset("cifar100", root=tmp_path, split="test")
 
 
+def test_jpeg_pack_decodes(tmp_path):
+    """``cifar10_jpeg_<split>.npz`` (the demo subset's layout, small enough to carry to a GPU machine)."""
+    import io as _io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    ramp = np.linspace(0, 1, 32)
+    base = rng.uniform(40, 200, (3, 1, 1, 3))  # smooth images (JPEG keeps them within a few levels)
+    imgs = np.clip(base + 50 * ramp[None, :, None, None] + 30 * ramp[None, None, :, None], 0, 255).astype(np.uint8)
+    blobs = []
+    for im in imgs:
+        buf = _io.BytesIO()
+        Image.fromarray(im).save(buf, format="JPEG", quality=95)
+        blobs.append(np.frombuffer(buf.getvalue(), np.uint8))
+    offsets = np.concatenate([[0], np.cumsum([len(b) for b in blobs])]).astype(np.int64)
+    np.savez(tmp_path / "cifar10_jpeg_test.npz", jpeg=np.concatenate(blobs), offsets=offsets,
+             labels=np.array([3, 1, 9], np.uint8))
+    x, y, _ = load_dataset("cifar10", root=tmp_path, split="test")
+    assert x.shape == (3, 3, 32, 32) and y.tolist() == [3, 1, 9]
+    assert np.abs(x.numpy().astype(int) - imgs.transpose(0, 3, 1, 2).astype(int)).mean() < 8  # lossy, close
+    np.savez(tmp_path / "cifar10_jpeg_train.npz", jpeg=np.concatenate(blobs), offsets=offsets[:-1],
+             labels=np.array([3, 1, 9], np.uint8))
+    with pytest.raises(DataError, match="not a JPEG pack"):
+        load_dataset("cifar10", root=tmp_path, split="train")
+
+
 def test_unknown_dataset_and_split():
     with pytest.raises(DataError, match="dataset"):
         load_dataset("imagenet")

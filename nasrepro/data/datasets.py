@@ -185,6 +185,24 @@ def _load_npz(path: Path, label: str, split: str):
     return torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels.astype(np.int64))
 
 
+def _load_jpeg_pack(path: Path, label: str, split: str):
+    """A split packed as JPEG bytes (``jpeg``, ``offsets``, ``labels``; the demo subset's layout), small
+    enough to carry to a GPU machine: decoded once per process. JPEG is lossy: accuracies come out a little
+    lower than on the original images."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            jpeg, offsets, labels = z["jpeg"], z["offsets"].astype(np.int64), z["labels"].astype(np.int64)
+        if len(offsets) != len(labels) + 1 or offsets[0] != 0 or offsets[-1] != len(jpeg):
+            raise ValueError("offsets do not match the JPEG buffer and the labels")
+        images = _decode_jpegs(jpeg, offsets)
+    except Exception as e:
+        raise DataError(f"{label} {split} file {path} is not a JPEG pack ({type(e).__name__}: {e}); it must hold "
+                        f"`jpeg` (uint8 bytes), `offsets` (int64, N + 1) and `labels` (N)") from None
+    if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES_BY_LABEL[label]):
+        raise DataError(f"{label} {split} file {path} has labels outside 0..{NUM_CLASSES_BY_LABEL[label] - 1}")
+    return torch.from_numpy(images), torch.from_numpy(labels)
+
+
 def _load_torchvision(name: str, root, download: bool, split: str):
     label, cls_name, folder = _TORCHVISION[name]
     if root is None or str(root).strip() == "":
@@ -199,6 +217,9 @@ def _load_torchvision(name: str, root, download: bool, split: str):
     npz = preprocessed_npz(name, root, split)
     if npz.is_file():
         return _load_npz(npz, label, split)
+    packed = root / f"{name}_jpeg_{split}.npz"
+    if packed.is_file():
+        return _load_jpeg_pack(packed, label, split)
     try:
         import torchvision.datasets as tvd
 
@@ -229,7 +250,8 @@ def load_dataset(name: str, root=None, download: bool = False, split: str = "tra
     (``[N, 3, 16, 16]`` for ImageNet16-120), ``labels`` int64 ``[N]``. ``name`` is
     ``demo-cifar10`` (embedded, lossy JPEG, for demos and tests only), ``cifar10`` or
     ``cifar100`` (torchvision layout under ``root``, or the preprocessed ``<name>_train.npz`` /
-    ``<name>_test.npz`` there, which win; downloaded only when ``download`` is true) or ``imagenet16-120`` (the NB201 ``ImageNet16`` folder, or its parent, as
+    ``<name>_test.npz`` there, which win, or a JPEG pack ``<name>_jpeg_<split>.npz``; downloaded only when
+    ``download`` is true) or ``imagenet16-120`` (the NB201 ``ImageNet16`` folder, or its parent, as
     ``root``; never downloaded, ``split="test"`` is ``val_data``). Raises :class:`DataError` when the data is
     missing or corrupt.
     """
