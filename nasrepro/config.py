@@ -121,7 +121,7 @@ def resolve(cfg: dict) -> dict:
         if space not in SPACES and not is_plugin(space):
             raise ConfigError(f"config error at presets.{name}.{key}.space: {space!r} is not a registered search "
                               f"space; known: {sorted(SPACES)} (or a plug-in written 'package.module:Class')")
-        space_class(space)  # a plug-in that does not import stops here, before any job
+        check_network_options(space_class(space), value.get("network") or {}, f"presets.{name}.{key}.network")
         unknown = [m for m in value.get("methods") or () if m not in cfg["methods"]]
         if unknown:
             raise ConfigError(f"config error at presets.{name}.{key}.methods: unknown method {unknown[0]!r}; "
@@ -146,6 +146,17 @@ def resolve(cfg: dict) -> dict:
     }
     out["config_hash"] = config_hash(out)
     return out
+
+
+def check_network_options(cls, options: dict, where: str) -> None:
+    """Every ``network`` key is a keyword of the space's ``build_supernet`` (a typo stops the workflow)."""
+    import inspect
+
+    accepted = [k for k in inspect.signature(cls.build_supernet).parameters if k not in ("self", "num_classes", "width")]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ConfigError(f"config error at {where}: space {cls.__name__} takes no network option {unknown[0]!r}; "
+                          f"its options: {', '.join(accepted) or 'none'}")
 
 
 def _check_strategies(strategies: dict, query: dict, preset: str) -> None:

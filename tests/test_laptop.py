@@ -79,3 +79,17 @@ def test_channels_last_is_a_preset_switch(raw):
 
     assert runtime_from_config(config.resolve({**raw, "preset": "demo"})).channels_last is False  # CPU default
     assert runtime_from_config(config.resolve({**raw, "preset": "laptop"})).channels_last is True
+
+
+def test_network_options_reach_the_supernet_and_typos_stop_the_config(raw):
+    from nasrepro.spaces import get_space
+    from nasrepro.spaces.population import section_supernet
+
+    net = section_supernet(get_space("nb201"), 10, {"width": 0.25, "network": {"cells_per_stage": 1}})
+    assert net.N == 1 and len(net.cells) == 3 * 1 + 2  # three cells and the two residual reductions
+    assert len(section_supernet(get_space("nb201"), 10, {"width": 0.25}).cells) == 3 * 5 + 2  # the benchmark's
+    bad = copy.deepcopy(raw)
+    bad["presets"]["laptop"]["nb201-c10"]["network"] = {"cells_per_stag": 1}
+    with pytest.raises(ConfigError, match=r"nb201-c10\.network: space NB201Space takes no network option "
+                                          r"'cells_per_stag'; its options: cells_per_stage"):
+        config.resolve({**bad, "preset": "laptop"})

@@ -22,7 +22,7 @@ from nasrepro.evaluation.ranking import (chosen_ground_truth, distinct_paths, ra
                                          select_final)
 from nasrepro.io import write_csv, write_json
 from nasrepro.spaces import get_space
-from nasrepro.spaces.population import network_cost, population
+from nasrepro.spaces.population import network_cost, population, section_supernet
 from nasrepro.training.distributed import init_from_env
 from nasrepro.training.optim import OptimConfig
 from nasrepro.training.reward import Reward
@@ -63,7 +63,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     reward = Reward.from_dict(methods.reward_options(method, scfg))
     optim = OptimConfig.from_dict(methods.search_protocol(scfg["search"], sampler))
     rng = seed_everything(seed)
-    supernet = space.build_supernet(split.num_classes, scfg["width"])
+    supernet = section_supernet(space, split.num_classes, scfg)
     train = make_loader(scfg, split.train, optim.batch_size, runtime, seed, augment=True)
     val = make_loader(scfg, split.val, optim.batch_size, runtime, seed + 10_000, augment=False)
     trainer = SupernetTrainer(supernet, archs, sampler, plan, optim, runtime, train, val, rng,

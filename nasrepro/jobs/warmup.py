@@ -16,7 +16,7 @@ from nasrepro.evaluation.evaluate import collect_outputs, progress_logger
 from nasrepro.evaluation.ranking import distinct_paths
 from nasrepro.io import atomic_path, write_csv
 from nasrepro.spaces import get_space
-from nasrepro.spaces.population import population
+from nasrepro.spaces.population import population, section_supernet
 from nasrepro.training.optim import OptimConfig
 from nasrepro.runtime import Runtime, runtime_from_config, seed_everything
 from nasrepro.training.supernet import Phase, SupernetTrainer
@@ -42,7 +42,7 @@ def run_warmup(cfg: dict, space_name: str, seed: int, out_dir: str | Path, log: 
     archs = population(scfg, space)
     optim = OptimConfig.from_dict(scfg["warmup"])
     rng = seed_everything(seed)
-    supernet = space.build_supernet(split.num_classes, scfg["width"])
+    supernet = section_supernet(space, split.num_classes, scfg)
     train = make_loader(scfg, split.train, optim.batch_size, runtime, seed, augment=True)
     trainer = SupernetTrainer(supernet, archs, None, [Phase("uniform", 1.0)], optim, runtime, train, None, rng,
                               checkpoint=out_dir / "warmup.ckpt.pt",

@@ -403,9 +403,15 @@ class NB201Space(SearchSpace):
             raise ValueError(f"NAS-Bench-201 index must be 0..{NUM_ARCHS - 1}, got {i}")
         return benchmark_order()[i]
 
-    def build_supernet(self, num_classes: int = 10, width: float = 1.0) -> NB201Supernet:
+    def build_supernet(self, num_classes: int = 10, width: float = 1.0,
+                       cells_per_stage: int | None = None) -> NB201Supernet:
+        """``cells_per_stage`` (default the benchmark's N = 5) shortens the skeleton for CPU-sized runs (the
+        laptop preset); the cell space and the ground truth stay the benchmark's."""
         c = max(2, int(round(self.C * width)))
-        return NB201Supernet(num_classes=num_classes, C=c, N=self.N, affine=self.affine)
+        n = self.N if cells_per_stage is None else int(cells_per_stage)
+        if n < 1:
+            raise ValueError(f"cells_per_stage must be >= 1, got {n}")
+        return NB201Supernet(num_classes=num_classes, C=c, N=n, affine=self.affine)
 
     def aliases(self, arch: Arch) -> Arch:
         """Lowest-index cell isomorphic to ``arch`` under NAS-Bench-201's ``unique_str``.

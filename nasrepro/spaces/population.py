@@ -26,6 +26,12 @@ def _budget_population(space_name: str, mmacs: float, n: int) -> list[Arch]:
     return [tuple(int(v) for v in row) for row in rows]
 
 
+def section_supernet(space: SearchSpace, num_classes: int, scfg: dict):
+    """The supernet of a setting: its width, plus the ``network`` options of its space's ``build_supernet``
+    (checked when the config is resolved, ``config.check_network_options``)."""
+    return space.build_supernet(num_classes, scfg["width"], **(scfg.get("network") or {}))
+
+
 def network_cost(scfg: dict, space: SearchSpace, arch: Arch) -> dict:
     """MACs and parameters (millions) of a found network at paper scale (width 1, the space's input
     size), for settings searched under a FLOPs budget; empty for the others."""
