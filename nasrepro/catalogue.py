@@ -244,12 +244,12 @@ TARGETS: tuple[Target, ...] = (
     Target("nb201_ground_truth_check", "table", b.ground_truth_check("nb201"), (Standalone("nb201"),)),
     # ------------------------------------------------------------------ thesis Ch. 5 (density-aware sampling)
     Target("thesis_table5_1", "table", b.method_table(
-        None, published.THESIS_TABLE5_1, reference_rows=False,
+        None, published.THESIS_TABLE5_1, reference_rows=False, scale_protocols=True,
         labels={"uniform": "Uniform", "fairnas": "Strict fairness", "debiased": "Debiased (ours)"}),
         # Strict fairness on Pooling: every architecture once per 36-step window (samplers/fair.py, assumption)
         (Runs("pooling-ch5", ("uniform", "fairnas", "debiased")), Runs("nb-macro-ch5", ("uniform", "fairnas", "debiased")))),
     Target("thesis_table5_2", "table", b.method_table(
-        None, published.THESIS_TABLE5_2, reference_rows=False,
+        None, published.THESIS_TABLE5_2, reference_rows=False, scale_protocols=True,
         labels={"debiased-enc": "Encoding", "debiased": "Functional (ours)"},
         not_implemented={"gradient": "Gradient", "representational": "Representational"}),
         (Runs("pooling-ch5", ("debiased-enc", "debiased")), Runs("nb-macro-ch5", ("debiased-enc", "debiased")))),
@@ -261,7 +261,7 @@ TARGETS: tuple[Target, ...] = (
     # Thesis App. II: correlations of the Ch. 5 supernets (Table A II-3; Pearson is ours, not printed) and
     # the uniform / debiased supernet estimates against the ground truth (Fig. A II-1, Pooling).
     Target("thesis_tableA2_3", "table", b.method_table(
-        None, published.THESIS_TABLE_A2_3, reference_rows=False, labels={"debiased": "Debiased"}),
+        None, published.THESIS_TABLE_A2_3, reference_rows=False, labels={"debiased": "Debiased"}, scale_protocols=True),
         (Runs("pooling-ch5", ("uniform", "debiased")), Runs("nb-macro-ch5", ("uniform", "debiased")))),
     Target("thesis_figA2_1", "figure", fb.thesis_figA2_1, (FirstSeed("pooling-ch5", ("uniform", "debiased"),
                                                                      ("arch_eval.csv",)),)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+import pandas as pd
 import pytest
 
 from nasrepro import catalogue, config
@@ -93,3 +94,38 @@ def test_network_options_reach_the_supernet_and_typos_stop_the_config(raw):
     with pytest.raises(ConfigError, match=r"nb201-c10\.network: space NB201Space takes no network option "
                                           r"'cells_per_stag'; its options: cells_per_stage"):
         config.resolve({**bad, "preset": "laptop"})
+
+
+def test_the_start_check_accepts_each_cifar_layout(raw, tmp_path):
+    from nasrepro.data.check import missing_data
+
+    cfg = config.resolve({**raw, "preset": "laptop", "data_root": str(tmp_path)})
+    assert missing_data(cfg) == [f"CIFAR-10 not found under {str(tmp_path)!r} (config key data_root): set data_root "
+                                 "to the folder holding cifar-10-batches-py (or cifar10_train.npz and "
+                                 "cifar10_test.npz), or run with --config download=true"]
+    (tmp_path / "cifar10_train.npz").touch()
+    assert missing_data(cfg)  # one split is not enough
+    (tmp_path / "cifar10_jpeg_test.npz").touch()  # arrays for one split, a JPEG pack for the other
+    assert missing_data(cfg) == []
+
+
+def test_each_row_names_its_reduced_protocol_beside_the_papers(cfg, tmp_path):
+    layout = Layout.of(cfg)
+    paths = []
+    for setting, tau in (("nb-macro-ch5", 0.5), ("nb201-c10", 0.3)):
+        path = tmp_path / layout.search(setting, "uniform", 0)
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(_summary(setting, tau)))
+        paths.append(path)
+    t51 = catalogue.get("thesis_table5_1").builder(cfg, [paths[0]]).set_index(["space", "method"])
+    assert t51.loc[("nb-macro-ch5", "uniform"), "run_protocol"] == (
+        "preset laptop: cifar10, width 0.25, 10,000 train / 10,000 val images, 30 epochs x batch 128, lr 0.05; "
+        "tau over 800 random architectures on 2,000 validation images")
+    assert t51.loc[("nb-macro-ch5", "uniform"), "published_protocol"].startswith("thesis App. II.2: width 1, CIFAR-10 25,000")
+    assert pd.isna(t51.loc[("pooling-ch5", "uniform"), "run_protocol"])  # not in this preset: no run, no protocol
+    t53 = catalogue.get("thesis_table5_3").builder(cfg, [paths[1]]).set_index("method")
+    assert t53.loc["uniform", "cifar10_run_protocol"] == (
+        "preset laptop: cifar10, width 0.5, cells_per_stage 1, 10,000 train / 10,000 val images, 60 epochs x batch 64, "
+        "lr 0.05; tau over 400 random architectures on 2,000 validation images; a reduced skeleton (N = 1) whose "
+        "ranking signal is weak: the best of the CPU settings tried (README 'CPU evidence')")
+    assert "C = 16, N = 5" in t53.loc["uniform", "published_protocol"]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nasrepro.data.datasets import DEMO_NPZ
+from nasrepro.data.datasets import DEMO_NPZ, preprocessed_npz
 
 _CIFAR = {"cifar10": ("CIFAR-10", "cifar-10-batches-py"), "cifar100": ("CIFAR-100", "cifar-100-python")}
+_SPLITS = ("train", "test")
 
 
 def _cifar_missing(dataset: str, root: str | None, download: bool) -> str | None:
@@ -20,8 +21,12 @@ def _cifar_missing(dataset: str, root: str | None, download: bool) -> str | None
     base = Path(root or "").expanduser()
     if (base / folder).is_dir() or (base.name == folder and base.is_dir()):
         return None
+    # the loader's other two layouts: preprocessed arrays, or JPEG packs (nasrepro.data.datasets)
+    if all(preprocessed_npz(dataset, base, s).is_file() or (base / f"{dataset}_jpeg_{s}.npz").is_file()
+           for s in _SPLITS):
+        return None
     return (f"{label} not found under {root!r} (config key data_root): set data_root to the folder holding "
-            f"{folder}, or run with --config download=true")
+            f"{folder} (or {dataset}_train.npz and {dataset}_test.npz), or run with --config download=true")
 
 
 def _imagenet16_missing(root: str | None) -> str | None:

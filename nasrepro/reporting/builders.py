@@ -18,7 +18,7 @@ from nasrepro.layout import output_kind, parse_benchmark
 from nasrepro.methods import needs_warmup
 from nasrepro.reporting import published
 from nasrepro.reporting.tables import ground_truth_table, load_summaries, method_rows, read_benchmark_seconds, \
-    reference_row, tag, with_published
+    reference_row, setting_protocol, tag, with_published
 from nasrepro.spaces import get_space
 
 
@@ -131,7 +131,8 @@ def method_table(space_name: str | None, pub: dict, default_arch: str | None = N
                  not_implemented: dict[str, str] | None = None, labels: dict[str, str] | None = None,
                  quoted: dict[str, str] | None = None,
                  not_applicable: dict[tuple[str, str], tuple[str, str]] | None = None,
-                 rewards: dict[str, str] | None = None, protocols: dict[str, str] | None = None) -> Callable:
+                 rewards: dict[str, str] | None = None, protocols: dict[str, str] | None = None,
+                 scale_protocols: bool = False) -> Callable:
     """Rows per method (in the order of the inputs); Table 1/3 also get the Default and Best rows.
 
     Rows the harness does not run keep the printed values with a status in the ``arch`` column:
@@ -139,7 +140,9 @@ def method_table(space_name: str | None, pub: dict, default_arch: str | None = N
     ``not_applicable`` ((space, method) -> (label, reason)). ``rewards`` (method -> the published row's
     ``metric/data/measure``) stops the build when a run made with another reward would feed that row.
     ``protocols`` (setting -> text) adds a ``protocol`` column saying which setting made each run row, for
-    tables whose rows come from more than one chapter's protocol (thesis Tables 4.1 and 4.3)."""
+    tables whose rows come from more than one chapter's protocol (thesis Tables 4.1 and 4.3).
+    ``scale_protocols`` adds ``run_protocol`` (the scale our runs were made at, ``setting_protocol``) and
+    ``published_protocol`` (the thesis's, ``published.PUBLISHED_PROTOCOL``) to every row of a setting."""
 
     def build(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
         summaries = load_summaries([p for p in inputs if Path(p).name == "summary.json"])
@@ -175,6 +178,9 @@ def method_table(space_name: str | None, pub: dict, default_arch: str | None = N
         missing += [{"space": sp, "method": m, "label": (labels or {}).get(m, cfg["methods"][m]["label"]), "arch": why}
                     for sp, m, why in not_run_rows(cfg, pub, space_name) if (sp, m) not in have]
         rows = pd.concat([pd.DataFrame(head), rows, pd.DataFrame(missing), pd.DataFrame(tail)], ignore_index=True)
+        if scale_protocols:
+            rows["run_protocol"] = [setting_protocol(cfg, sp) if sp in cfg else None for sp in rows["space"]]
+            rows["published_protocol"] = [published.PUBLISHED_PROTOCOL.get(sp) for sp in rows["space"]]
         return tag(with_published(rows, pub), cfg)
 
     build.published, build.rewards = pub, rewards  # what tests check the catalogue's runs against
@@ -252,6 +258,7 @@ def thesis_table5_3(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
                 row[f"{column}_status"] = reason or not_run_reason(cfg, section, m) or "no runs given"
                 continue
             row[f"{column}_status"] = f"run on {cfg[section]['dataset']}"
+            row[f"{column}_run_protocol"] = setting_protocol(cfg, section)
             row[f"{column}_acc"], row[f"{column}_acc_std"] = agg.at[m, "avg_acc"], agg.at[m, "std_acc"]
             row[f"{column}_tau"] = agg.at[m, "kendall_tau"]
             row[f"{column}_arch"] = agg.at[m, "arch"]
@@ -268,6 +275,7 @@ def thesis_table5_3(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
             best[f"{column}_acc"], best[f"{column}_arch"] = gt.accuracy_of(gt.best()), get_space("nb201").format(gt.best())
     frame = pd.DataFrame([*rows.values(), best])
     frame.insert(0, "space", "nb201")
+    frame["published_protocol"] = published.PUBLISHED_PROTOCOL["nb201"]
     return tag(with_published(frame, published.THESIS_TABLE5_3), cfg)
 
 

@@ -179,6 +179,17 @@ THESIS_TABLE5_1 = {
 THESIS_TABLE5_1.update({("pooling-ch5", "default"): {"top1_gt_acc": 90.52}, ("pooling-ch5", "best"): {"top1_gt_acc": 92.01},
                         ("nb-macro-ch5", "best"): {"top1_gt_acc": 93.13}})
 
+# The paper-scale protocol behind the printed Chapter 5 rows (column ``published_protocol``, beside our
+# ``run_protocol``): the thesis's settings as the paper preset encodes them (config/config.yaml cites each).
+PUBLISHED_PROTOCOL = {
+    "pooling-ch5": "thesis App. II.2: ResNet20 width 1, CIFAR-10 25,000 train / 25,000 val, 300 epochs x batch 512, "
+                   "lr 0.1; tau over all 36 architectures",
+    "nb-macro-ch5": "thesis App. II.2: width 1, CIFAR-10 25,000 train / 25,000 val, 50 epochs x batch 512, lr 0.1; "
+                    "tau over all 6,561 architectures",
+    "nb201": "thesis §4.4.4 / §5.4: NB201 skeleton C = 16, N = 5, 50/50 split of the training images, 50 epochs, "
+             "lr 0.025; tau over all 15,625 cells",
+}
+
 # Thesis Table 5.2: representation used for the density (Top-1, Top-5 mean ± std, BSE).
 THESIS_TABLE5_2 = {
     (space, m): dict(zip(("top1_gt_acc", "top5_gt_acc", "top5_gt_acc_std", "bse_acc"), vals))

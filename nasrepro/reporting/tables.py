@@ -90,6 +90,21 @@ def with_published(rows: pd.DataFrame, published: dict[str, dict], prefix: str =
     return out
 
 
+def setting_protocol(cfg: dict, setting: str) -> str:
+    """The scale a setting's supernet runs were made at, in one line (column ``run_protocol``), so a reduced
+    preset's number is never read as the paper-scale one printed beside it (``published_protocol``)."""
+    scfg = cfg[setting]
+    search, ev = scfg["search"], scfg.get("evaluation") or {}
+    images = scfg.get("train_images")
+    split = f"{images // 2:,} train / {images - images // 2:,} val images" if images else "all training images split 50/50"
+    network = "".join(f", {k} {v}" for k, v in sorted((scfg.get("network") or {}).items()))
+    archs = f"{ev['rank_archs']:,} random" if ev.get("rank_archs") else "all"
+    val = f"{ev['val_images']:,}" if ev.get("val_images") else "all"
+    return (f"preset {cfg['preset']}: {scfg['dataset']}, width {scfg['width']:g}{network}, {split}, "
+            f"{search['epochs']} epochs x batch {search['batch_size']}, lr {search['lr']:g}; "
+            f"tau over {archs} architectures on {val} validation images" + (f"; {scfg['note']}" if scfg.get("note") else ""))
+
+
 def reference_row(method: str, label: str, arch, space: SearchSpace, gt: GroundTruth) -> dict:
     """Rows without search (Default architecture, Best architecture) straight from the ground truth."""
     return {"space": space.name, "method": method, "label": label, "arch": space.format(arch),
