@@ -129,3 +129,45 @@ def test_each_row_names_its_reduced_protocol_beside_the_papers(cfg, tmp_path):
         "lr 0.05; tau over 400 random architectures on 2,000 validation images; a reduced skeleton (N = 1) whose "
         "ranking signal is weak: the best of the CPU settings tried (README 'CPU evidence')")
     assert "C = 16, N = 5" in t53.loc["uniform", "published_protocol"]
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_a_killed_laptop_search_resumes_to_the_uninterrupted_result(raw, tmp_path):
+    """The laptop NB201 setting (its N = 1 skeleton from ``network``, CIFAR-10 from .npz under data_root),
+    shrunk: killed after the epoch-2 log line (epoch 1 checkpointed), rerun, equal to a run never killed."""
+    import numpy as np
+
+    from nasrepro.jobs.search import run_search
+    from nasrepro.testing import synthetic_images
+
+    for split, n, seed in (("train", 96, 0), ("test", 32, 1)):
+        x, y = synthetic_images(n, seed)
+        np.savez(tmp_path / f"cifar10_{split}.npz", images=x.numpy(), labels=y.numpy().astype(np.int64))
+    cfg = config.resolve({**raw, "preset": "laptop", "data_root": str(tmp_path)})
+    sec = cfg["nb201-c10"]
+    sec.update(train_images=96, width=0.25)
+    sec["search"].update(epochs=3, batch_size=16)
+    sec["evaluation"].update(rank_archs=6, val_images=16, batch_size=16)
+
+    def kill_at_epoch_2(message: str) -> None:
+        if message.startswith("epoch 2/"):
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        run_search(cfg, "nb201-c10", "uniform", 0, tmp_path / "killed", log=kill_at_epoch_2)
+    lines: list[str] = []
+    resumed = run_search(cfg, "nb201-c10", "uniform", 0, tmp_path / "killed", log=lines.append)
+    assert any(line.startswith("resumed from") and "at epoch 1/3" in line for line in lines), lines
+    whole = run_search(cfg, "nb201-c10", "uniform", 0, tmp_path / "whole", log=lambda *_: None)
+    def written(run: str) -> dict:  # the strict JSON on disk (NaN written as null, so equal compares equal)
+        return {k: v for k, v in json.loads((tmp_path / run / "summary.json").read_text()).items()
+                if k not in ("train_seconds", "device")}
+
+    assert resumed["arch"] == whole["arch"] and written("killed") == written("whole")
+    assert (tmp_path / "killed" / "arch_eval.csv").read_text() == (tmp_path / "whole" / "arch_eval.csv").read_text()
+    histories = [pd.read_csv(tmp_path / run / "history.csv").drop(columns="seconds") for run in ("killed", "whole")]
+    pd.testing.assert_frame_equal(*histories, check_exact=True)  # the same losses epoch by epoch
+    assert len(histories[0]) == 3
