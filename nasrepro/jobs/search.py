@@ -15,6 +15,7 @@ from nasrepro import methods
 from nasrepro.benchmarks.trained import coverage, ground_truth_for
 from nasrepro.config import method_config, space_config, space_of, training_fingerprint
 from nasrepro.data.splits import eval_tensors, make_loader, nas_split
+from nasrepro.evaluation.bse import bse_on_supernet
 from nasrepro.evaluation.density_trace import density_trace_hook, split_history
 from nasrepro.evaluation.evaluate import evaluate_architectures, progress_logger
 from nasrepro.evaluation.metrics import ranking_summary
@@ -90,6 +91,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     chosen, cand_acc = select_final(sampler, len(archs), ranking.indices, ranking.supernet_acc,
                                     scfg["selection"]["k"], rng, score)
     arch = archs[chosen]
+    bse = _bse_summary(scfg, space, archs, trainer.model, vx, vy, runtime, gt, seed, log)
     summary = {
         "space": space_name, "method": method_name, "label": method["label"], "seed": seed,
         "preset": cfg["preset"], "config_hash": cfg["config_hash"],
@@ -112,12 +114,29 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
         **(ranking_summary(ranking.supernet_acc, ranking.gt_acc) if gt is not None else {}),
         **sampler.diagnostics(ranking.reps),
         **{k: v for k, v in tree_info.items() if isinstance(v, (int, float, str))},
+        **bse,
     }
     _write_search_outputs(out_dir, space, archs, ranking, result, sampler.probabilities(), summary)
     found = (f"rank {summary['gt_rank']}, tau {summary.get('kendall_tau', float('nan')):.3f}" if gt is not None
              else f"no ground truth; {summary.get('macs_m', float('nan')):.1f} M MACs, retrain it")
     log(f"{method['label']} seed {seed}: chose {summary['arch']} ({found})")
     return summary
+
+
+def _bse_summary(scfg: dict, space, archs, model, vx, vy, runtime, gt, seed: int, log: Callable) -> dict:
+    """BSE on the trained supernet (thesis Eq. 2.6; ``selection.bse``), the final-selection method of
+    thesis Tables 5.1 / 5.2: the architecture it finds and that architecture's ground truth."""
+    options = scfg["selection"].get("bse")
+    if not options:
+        return {}
+    found = bse_on_supernet(model, space.encodings(archs), space.choices_per_decision(), archs, vx, vy, runtime,
+                            options, seed, beta=scfg["sampler"].get("beta", 0.95))
+    arch = archs[found.chosen]
+    truth = chosen_ground_truth(gt, arch)
+    log(f"BSE ({options['iterations']} iterations): {space.format(arch)} (ground truth {truth['gt_acc']:.2f})")
+    return {"bse_arch": space.format(arch), "bse_gt_acc": truth["gt_acc"], "bse_gt_rank": truth["gt_rank"],
+            "bse_estimate": found.estimate, "bse_iterations": int(found.visits.sum()),
+            "bse_unique_visited": int((found.visits > 0).sum())}
 
 
 def _rank(space, archs, gt, limit: int | None, score: Callable, partial: Path, log: Callable) -> Ranking:

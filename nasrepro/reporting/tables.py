@@ -60,6 +60,9 @@ def method_rows(summaries: list[dict], seconds: dict[tuple[str, str, int], float
                     "prototype_diversity", "spearman", "pearson"):
             if col in grp and grp[col].notna().all():  # thesis Tables 5.1, 5.2 and 5.4
                 row[col], row[col + "_std"] = _mean_std(grp[col])
+        if "bse_gt_acc" in grp and grp["bse_gt_acc"].notna().all():
+            # thesis Tables 5.1 / 5.2 "BSE": ground truth of what BSE finds on the trained supernet (mean over seeds)
+            row["bse_acc"], row["bse_acc_std"] = _mean_std(grp["bse_gt_acc"])
         if "path_steps" in grp and grp["path_steps"].notna().all():
             row["path_steps"] = int(grp["path_steps"].iloc[0])  # search cost in forward/backward passes
         if "prototype_assignment" in grp and grp["prototype_assignment"].notna().all():

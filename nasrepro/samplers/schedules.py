@@ -4,7 +4,9 @@ A schedule maps the sampler's progress ``p`` in [0, 1] (``Sampler.set_progress``
 
 * ``constant``:    ``T(p) = t_start`` (``t_end`` ignored);
 * ``linear``:      ``T(p) = t_start + (t_end - t_start) * p``;
-* ``exponential``: ``T(p) = t_start * (t_end / t_start) ** p`` (geometric interpolation).
+* ``exponential``: ``T(p) = t_start * (t_end / t_start) ** p`` (geometric interpolation);
+* ``inverse_linear``: the inverse temperature ``1/T`` runs linearly from ``1/t_start`` to ``1/t_end``
+  (BSE, thesis Eq. 2.6: "we increase tau from 1 linearly", tau = 1/T).
 
 Paper settings (seed 000 Appendix B, thesis Appendix I.1; Table 11 compares the three shapes):
 Pooling uses linear annealing 0.02 -> 0.0025; NAS-Bench-Macro "T linearly annealing from 0.01" -- the
@@ -28,7 +30,7 @@ import numpy as np
 from nasrepro.errors import ConfigError
 from nasrepro.samplers.base import Sampler
 
-SCHEDULES = ("constant", "linear", "exponential")
+SCHEDULES = ("constant", "linear", "exponential", "inverse_linear")
 
 PAPER_SCHEDULES: dict[str, dict[str, Any]] = {
     "pooling": {"schedule": "linear", "t_start": 0.02, "t_end": 0.0025},
@@ -64,6 +66,8 @@ class TemperatureSchedule:
             return self.t_start + (self.t_end - self.t_start) * p
         if p >= 1.0:
             return self.t_end
+        if self.name == "inverse_linear":
+            return 1.0 / (1.0 / self.t_start + (1.0 / self.t_end - 1.0 / self.t_start) * p)
         return self.t_start * (self.t_end / self.t_start) ** p
 
     def __repr__(self) -> str:
