@@ -263,6 +263,10 @@ TARGETS: tuple[Target, ...] = (
     Target("thesis_tableA2_3", "table", b.method_table(
         None, published.THESIS_TABLE_A2_3, reference_rows=False, labels={"debiased": "Debiased"}, scale_protocols=True),
         (Runs("pooling-ch5", ("uniform", "debiased")), Runs("nb-macro-ch5", ("uniform", "debiased")))),
+    Target("thesis_tableA2_4", "table", b.method_table(
+        None, published.THESIS_TABLE_A2_4, reference_rows=False, scale_protocols=True,
+        labels={"debiased": "Inverse mean distance (eq. 5 + eq. 6)", "debiased-kde": "KDE (equation A II-2)"}),
+        (Runs("pooling-ch5", ("debiased", "debiased-kde")),)),
     Target("thesis_figA2_1", "figure", fb.thesis_figA2_1, (FirstSeed("pooling-ch5", ("uniform", "debiased"),
                                                                      ("arch_eval.csv",)),)),
     # ------------------------------------------------------------------ descriptive tables, from the code

@@ -211,7 +211,7 @@ ROW_SETTINGS = {
     "thesis_table4_2": {"nb201"}, "thesis_table4_4": {"nb201"},
     "thesis_table5_1": {"pooling-ch5", "nb-macro-ch5"}, "thesis_table5_2": {"pooling-ch5", "nb-macro-ch5"},
     "thesis_table5_3": {"nb201-c10", "nb201-c100", "nb201-in16"}, "thesis_table5_4": {"nb201-c10"},
-    "thesis_tableA2_3": {"pooling-ch5", "nb-macro-ch5"},
+    "thesis_tableA2_3": {"pooling-ch5", "nb-macro-ch5"}, "thesis_tableA2_4": {"pooling-ch5"},
     "table4": {"mobilenet-imagenet-280", "mobilenet-imagenet-330"},
 }
 # (epochs, batch, lr, weight decay) of each setting's search in the paper preset, as the seeds print them.

@@ -40,6 +40,12 @@ Readings of what the seeds leave open (documented in the README):
 * Rejection: a step redraws until it accepts, at most ``max_tries`` times (then it keeps the last draw).
 * ``batch_images`` caps the images of the fixed validation batch the outputs are taken on (default:
   the whole batch of the search's ``batch_size``).
+* ``density="kde"`` (thesis App. II, Eq. A II-2, Table A II-4; Alg. 5.1 only) replaces the inverse mean
+  distance by a Gaussian kernel density ``α_a = (1/|A|) Σ_i K_h(f(a), f(i))`` over the unit-normalised
+  outputs, and draws ``M_τ(a) ∝ exp(-α_a / τ)`` (dense architectures less often, as Eq. 5.7 does with
+  ``d̄``; standardised the same way). The seed gives no bandwidth: ``bandwidth`` is a multiple of the
+  median pairwise distance between the outputs (assumption: the median heuristic, default 1), so ``h``
+  follows the outputs' scale.
 * ``representation="encoding"`` replaces the supernet outputs by the one-hot encoding of the
   architecture (cosine distance of one-hots = Hamming distance / layers: Table 5.2's "Encoding" row).
 
@@ -60,6 +66,7 @@ from nasrepro.samplers.base import Sampler
 from nasrepro.samplers.schedules import SamplerConfigError, from_state, softmax, to_state
 
 REPRESENTATIONS = ("functional", "encoding")
+DENSITIES = ("mean_distance", "kde")  # Alg. 5.1's estimate: 1 / mean distance (Eqs. 5.5-5.7) or KDE (Eq. A II-2)
 ASSIGNMENTS = ("nearest", "printed")  # beta_k of Eq. 5.8: nearest moves most (default) / as printed
 
 
@@ -78,6 +85,23 @@ def mean_cosine_distance(features: np.ndarray) -> np.ndarray:
     total = f.sum(0)
     self_sim = (f * f).sum(1)  # 1, or 0 for an all-zero output
     return 1.0 - (f @ total - self_sim) / (n - 1)
+
+
+def kde_density(points: np.ndarray, h: float) -> np.ndarray:
+    """Eq. A II-2: ``α_a = (1/N) Σ_i exp(-||p_a - p_i||² / (2 h²))`` over every row ``i`` (itself included,
+    as the sum runs over the whole space), without the Gaussian's normalising constant (a common factor)."""
+    p = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
+    sq = (p * p).sum(1)
+    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * p @ p.T, 0.0)
+    return np.exp(-d2 / (2.0 * h * h)).mean(1)
+
+
+def median_pairwise_distance(points: np.ndarray) -> float:
+    """Median Euclidean distance over the pairs of distinct rows (the bandwidth's unit for ``density="kde"``)."""
+    p = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
+    sq = (p * p).sum(1)
+    d = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * p @ p.T, 0.0))
+    return float(np.median(d[np.triu_indices(len(p), 1)])) if len(p) > 1 else 0.0
 
 
 def prototype_distances(features: np.ndarray, prototypes: np.ndarray) -> np.ndarray:
@@ -138,8 +162,18 @@ class DensitySampler(Sampler):
         batch_images: int | None = None,
         assignment: str = "nearest",
         assignment_temperature: float = 0.02,
+        density: str = "mean_distance",
+        bandwidth: float = 1.0,
     ):
         super().__init__(encodings, choices)
+        if density not in DENSITIES:
+            raise SamplerConfigError(f"density must be one of {DENSITIES}, got {density!r}")
+        if density == "kde" and prototypes is not None:
+            raise SamplerConfigError("density='kde' estimates Alg. 5.1's density over every architecture; "
+                                     "it does not combine with prototypes (Alg. 5.2)")
+        if not bandwidth > 0:
+            raise SamplerConfigError(f"bandwidth must be > 0, got {bandwidth}")
+        self.density, self.bandwidth = density, float(bandwidth)
         if assignment not in ASSIGNMENTS:
             raise SamplerConfigError(f"assignment must be one of {ASSIGNMENTS}, got {assignment!r}")
         if not assignment_temperature > 0:
@@ -187,10 +221,15 @@ class DensitySampler(Sampler):
     # ------------------------------------------------------------------ initialisation
     def _initialise(self, rng: np.random.Generator) -> None:
         if self.k is None:
-            dbar = mean_cosine_distance(self.features(np.arange(self.population_size)))
+            feats = self.features(np.arange(self.population_size))
+            if self.density == "kde":  # sparse = low kernel density, drawn more (Eq. A II-2 in Eq. 5.7)
+                unit = unit_rows(feats)
+                sparsity = -kde_density(unit, self.bandwidth * (median_pairwise_distance(unit) or 1.0))
+            else:
+                sparsity = mean_cosine_distance(feats)
             if self.standardize:
-                dbar = (dbar - dbar.mean()) / (dbar.std() or 1.0)
-            self.probs = softmax(dbar, self.tau)
+                sparsity = (sparsity - sparsity.mean()) / (sparsity.std() or 1.0)
+            self.probs = softmax(sparsity, self.tau)
             return
         pick = np.sort(rng.choice(self.population_size, size=self.population, replace=False))
         feats = unit_rows(self.features(pick))
