@@ -89,11 +89,14 @@ def mean_cosine_distance(features: np.ndarray) -> np.ndarray:
 
 def kde_density(points: np.ndarray, h: float) -> np.ndarray:
     """Eq. A II-2: ``α_a = (1/N) Σ_i exp(-||p_a - p_i||² / (2 h²))`` over every row ``i`` (itself included,
-    as the sum runs over the whole space), without the Gaussian's normalising constant (a common factor)."""
+    as the sum runs over the whole space), without the Gaussian's normalising constant (a common factor).
+    scikit-learn's ``KernelDensity`` evaluates it; its log density is shifted back by that constant, in log
+    space, so outputs of hundreds of dimensions do not underflow."""
+    from sklearn.neighbors import KernelDensity  # only density="kde" pays sklearn's import
+
     p = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
-    sq = (p * p).sum(1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * p @ p.T, 0.0)
-    return np.exp(-d2 / (2.0 * h * h)).mean(1)
+    log_density = KernelDensity(kernel="gaussian", bandwidth=float(h)).fit(p).score_samples(p)
+    return np.exp(log_density + 0.5 * p.shape[1] * np.log(2.0 * np.pi * h * h))
 
 
 def median_pairwise_distance(points: np.ndarray) -> float:
