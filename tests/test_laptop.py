@@ -123,6 +123,7 @@ def test_each_row_names_its_reduced_protocol_beside_the_papers(cfg, tmp_path):
         "tau over 800 random architectures on 2,000 validation images")
     assert t51.loc[("nb-macro-ch5", "uniform"), "published_protocol"].startswith("thesis App. II.2: width 1, CIFAR-10 25,000")
     assert pd.isna(t51.loc[("pooling-ch5", "uniform"), "run_protocol"])  # not in this preset: no run, no protocol
+    assert pd.isna(t51.loc[("nb-macro-ch5", "fairnas"), "run_protocol"])  # in the preset but not run
     t53 = catalogue.get("thesis_table5_3").builder(cfg, [paths[1]]).set_index("method")
     assert t53.loc["uniform", "cifar10_run_protocol"] == (
         "preset laptop: cifar10, width 0.5, cells_per_stage 1, 10,000 train / 10,000 val images, 60 epochs x batch 64, "

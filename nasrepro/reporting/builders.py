@@ -177,9 +177,11 @@ def method_table(space_name: str | None, pub: dict, default_arch: str | None = N
         have = set(zip(rows["space"], rows["method"])) | {(r["space"], r["method"]) for r in missing}
         missing += [{"space": sp, "method": m, "label": (labels or {}).get(m, cfg["methods"][m]["label"]), "arch": why}
                     for sp, m, why in not_run_rows(cfg, pub, space_name) if (sp, m) not in have]
+        ran = set(zip(rows["space"], rows["method"])) if len(rows) else set()
         rows = pd.concat([pd.DataFrame(head), rows, pd.DataFrame(missing), pd.DataFrame(tail)], ignore_index=True)
-        if scale_protocols:
-            rows["run_protocol"] = [setting_protocol(cfg, sp) if sp in cfg else None for sp in rows["space"]]
+        if scale_protocols:  # a row not run here has no protocol of ours
+            rows["run_protocol"] = [setting_protocol(cfg, sp) if (sp, m) in ran and sp in cfg else None
+                                    for sp, m in zip(rows["space"], rows["method"])]
             rows["published_protocol"] = [published.PUBLISHED_PROTOCOL.get(sp) for sp in rows["space"]]
         return tag(with_published(rows, pub), cfg)
 
