@@ -10,7 +10,7 @@ This is the ``boltzmann`` sampler with the ``inverse_linear`` schedule (``t_star
 ``t_end = 1 / tau_end``), so thesis Table 2.3's BSE *sampler* (a supernet trained while BSE draws its
 paths) and this search are one implementation. Rewards are accuracies in [0, 1], as for every sampler.
 
-Assumptions (the seed gives neither): the number of iterations, ``tau_end`` and the mini-batch size are
+Assumptions (the seed gives none of these): the number of iterations, ``tau_end`` and the mini-batch size are
 settings (``selection.bse`` in the config, values marked there); the reward is top-1 accuracy on one
 mini-batch of the validation half, drawn per iteration; ``a_c`` is Eq. 4's moving average (beta of the
 sampler's defaults), unvisited architectures scored with the mean of the visited ones (the sampler's

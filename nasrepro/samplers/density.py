@@ -101,10 +101,10 @@ def kde_density(points: np.ndarray, h: float) -> np.ndarray:
 
 def median_pairwise_distance(points: np.ndarray) -> float:
     """Median Euclidean distance over the pairs of distinct rows (the bandwidth's unit for ``density="kde"``)."""
+    from scipy.spatial.distance import pdist
+
     p = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
-    sq = (p * p).sum(1)
-    d = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * p @ p.T, 0.0))
-    return float(np.median(d[np.triu_indices(len(p), 1)])) if len(p) > 1 else 0.0
+    return float(np.median(pdist(p))) if len(p) > 1 else 0.0
 
 
 def prototype_distances(features: np.ndarray, prototypes: np.ndarray) -> np.ndarray:
