@@ -140,6 +140,7 @@ TABLE4_2_METHODS = ("uniform", "boltzmann", "mcts", "mcts-reg", "mcts-learned", 
 TABLE4_4_METHODS = ("iterative-mcts-b1", "iterative-mcts-b2", "iterative-mcts", "iterative-mcts-ema")
 TABLE5_3_METHODS = ("uniform", "fairnas", "debiased-k100")
 TABLE5_4_METHODS = ("debiased-k5", "debiased-k50", "debiased-k100", "debiased-k200")
+TABLE5_2_METHODS = ("debiased-grad", "debiased-cka", "debiased-enc", "debiased")  # thesis Table 5.2, printed order
 FIG4_METHODS = ("mcts-learned", "mcts", "mcts-random")
 # Paper Fig. 6(a): the lambda sweep of the text (seed 000, "small lambda (0.01, 0.1) ... larger values (0.5, 1.0)").
 FIG6_METHODS = ("mcts-learned-lam001", "mcts-learned-lam01", "mcts-learned", "mcts-learned-lam1")
@@ -183,6 +184,11 @@ TARGETS: tuple[Target, ...] = (
     # Thesis Figs. 5.3-5.5: uniform vs debiased supernets against density, on the Ch. 5 Pooling protocol.
     Target("thesis_fig5_3", "figure", fb.thesis_fig5_3,
            (FirstSeed("pooling-ch5", ("uniform", "debiased"), ("arch_eval.csv", "summary.json")),)),
+    Target("thesis_fig5_1", "figure", fb.thesis_fig5_1,
+           (FirstSeed("pooling-ch5", ("debiased-grad", "uniform"), ("arch_eval.csv",)),)),
+    Target("thesis_fig5_2", "figure", fb.thesis_fig5_2,
+           (FirstSeed("pooling-ch5", ("debiased-grad",), ("arch_eval.csv",)),
+            FirstSeed("nb-macro-ch5", ("debiased-grad",), ("arch_eval.csv",)))),
     Target("thesis_fig5_4", "figure", fb.thesis_fig5_4, (FirstSeed("pooling-ch5", ("uniform",), ("density_trace.csv",)),)),
     Target("thesis_fig5_5", "figure", fb.thesis_fig5_5,
            (FirstSeed("pooling-ch5", FIG5_5_METHODS, ("arch_eval.csv", "summary.json")),)),
@@ -250,9 +256,9 @@ TARGETS: tuple[Target, ...] = (
         (Runs("pooling-ch5", ("uniform", "fairnas", "debiased")), Runs("nb-macro-ch5", ("uniform", "fairnas", "debiased")))),
     Target("thesis_table5_2", "table", b.method_table(
         None, published.THESIS_TABLE5_2, reference_rows=False, scale_protocols=True,
-        labels={"debiased-enc": "Encoding", "debiased": "Functional (ours)"},
-        not_implemented={"gradient": "Gradient", "representational": "Representational"}),
-        (Runs("pooling-ch5", ("debiased-enc", "debiased")), Runs("nb-macro-ch5", ("debiased-enc", "debiased")))),
+        labels={"debiased-grad": "Gradient", "debiased-cka": "Representational", "debiased-enc": "Encoding",
+                "debiased": "Functional (ours)"}),
+        (Runs("pooling-ch5", TABLE5_2_METHODS), Runs("nb-macro-ch5", TABLE5_2_METHODS))),
     Target("thesis_table5_3", "table", b.thesis_table5_3,
            tuple(Runs(section, TABLE5_3_METHODS, dataset) for _, section, dataset in b.TABLE5_3_COLUMNS),
            requires=("nb201-c10",)),

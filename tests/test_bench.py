@@ -37,6 +37,16 @@ def test_quick_bench_pooling_has_every_figure():
     pk = r["packed_ground_truth"]
     assert _positive(pk["alone_images_per_s"]) and _positive(pk["packed_images_per_s"]) and _positive(pk["speedup"])
     assert _positive(s["eval"]["archs_per_s"])
+    reps = s["eval"]["representations"]  # sizes by closed form: B x classes, every weight, the sketch, L x B²
+    b_img, width = reps["images"], t["width"]
+    from nasrepro.spaces import get_space
+    weights = sum(p.numel() for p in get_space("pooling").build_supernet(width=width).parameters())
+    assert reps["functional"]["bytes_per_arch"] == b_img * 10 * 4
+    assert reps["gradient"]["bytes_per_arch"] == weights * 4
+    assert reps["gradient, sketch 16384"]["bytes_per_arch"] == 16384 * 4
+    assert reps["representational (CKA)"]["bytes_per_arch"] == 2 * b_img * b_img * 4
+    assert all(_positive(v["ms_per_arch"]) for v in reps.values() if isinstance(v, dict))
+    assert "Density representations" in format_bench(r)
     assert _positive(s["memory"]["bytes"])
 
     tree = r["trees"]["36"]

@@ -49,26 +49,26 @@ def test_table1_keeps_reference_rows_and_marks_unimplemented_methods(tmp_path):
     assert set(frame["preset"]) == {"demo"}
 
 
-def test_rows_we_do_not_run_keep_every_published_cell_per_setting(tmp_path):
-    """Thesis Table 5.2 prints Gradient and Representational for Pooling and NAS-Bench-Macro: each of those
-    cells is in the output, on the row of its setting, beside the rows we run."""
+def test_table5_2_puts_every_representation_beside_its_published_cell_per_setting(tmp_path):
+    """Thesis Table 5.2 prints four representations for Pooling and NAS-Bench-Macro: each run lands on the
+    row of its setting and method, beside the printed cells of that row, with deltas."""
     paths = []
+    methods = ("debiased-grad", "debiased-cka", "debiased-enc", "debiased")
     for space in ("pooling-ch5", "nb-macro-ch5"):
-        (tmp_path / space).mkdir()
-        (tmp_path / space / "summary.json").write_text(json.dumps({**summary("debiased", 0, 90.0, 5, 0.1),
-                                                                   "space": space}))
-        paths.append(tmp_path / space / "summary.json")
-    cfg = {"preset": "demo", "config_hash": "abc", "methods": {"debiased": {"sampler": "density"}}}
+        for m in methods:
+            (tmp_path / space / m).mkdir(parents=True)
+            (tmp_path / space / m / "summary.json").write_text(json.dumps({**summary(m, 0, 90.0, 5, 0.1),
+                                                                           "space": space, "bse_gt_acc": 91.0}))
+            paths.append(tmp_path / space / m / "summary.json")
+    cfg = {"preset": "demo", "config_hash": "abc", "methods": {m: {"sampler": "density"} for m in methods}}
     frame = catalogue.get("thesis_table5_2").builder(cfg, paths).set_index(["space", "method"])
-    assert frame.index.is_unique and len(frame) == 6  # 2 runs + 2 settings x 2 rows we do not run
+    assert frame.index.is_unique and len(frame) == 8
+    assert list(frame.loc["pooling-ch5", "label"]) == ["Gradient", "Representational", "Encoding", "Functional (ours)"]
     for (space, method), values in published.THESIS_TABLE5_2.items():
-        if method not in ("gradient", "representational"):
-            continue
         row = frame.loc[(space, method)]
-        assert row["arch"] == "not implemented"
         for field, value in values.items():
             assert row[f"published_{field}"] == value, (space, method, field)
-    assert frame.index.get_level_values("space").notna().all()
+        assert row["delta_bse_acc"] == pytest.approx(91.0 - values["bse_acc"])
 
 
 def test_table5_3_columns_say_why_they_are_empty():

@@ -21,9 +21,12 @@ def supports_prefix(model: nn.Module) -> bool:
     return all(hasattr(model, name) for name in ("begin", "advance", "end"))
 
 
-def prefix_outputs(model: nn.Module, archs: Sequence[Arch], x: torch.Tensor,
-                   progress: Callable[[int, int], None] | None = None) -> Iterator[tuple[int, torch.Tensor]]:
-    """Yield ``(position in archs, logits)`` for every architecture, in lexicographic order."""
+def prefix_states(model: nn.Module, archs: Sequence[Arch], x: torch.Tensor,
+                  progress: Callable[[int, int], None] | None = None
+                  ) -> Iterator[tuple[int, list[torch.Tensor]]]:
+    """Yield ``(position in archs, activations)`` for every architecture, in lexicographic order;
+    ``activations[j]`` is the hidden state after its first ``j`` decisions (``j = 0 .. D``). The list is
+    reused: read it before the next step."""
     order = sorted(range(len(archs)), key=lambda i: tuple(archs[i]))
     cache: list[torch.Tensor] = [model.begin(x)]  # cache[j] = activation after the first j decisions
     prev: tuple[int, ...] = ()
@@ -36,6 +39,13 @@ def prefix_outputs(model: nn.Module, archs: Sequence[Arch], x: torch.Tensor,
         for j in range(shared, len(arch)):
             cache.append(model.advance(cache[j], j, arch[j]))
         prev = arch
-        yield i, model.end(cache[-1])
+        yield i, cache
         if progress is not None:
             progress(done, len(archs))
+
+
+def prefix_outputs(model: nn.Module, archs: Sequence[Arch], x: torch.Tensor,
+                   progress: Callable[[int, int], None] | None = None) -> Iterator[tuple[int, torch.Tensor]]:
+    """Yield ``(position in archs, logits)`` for every architecture, in lexicographic order."""
+    for i, cache in prefix_states(model, archs, x, progress):
+        yield i, model.end(cache[-1])

@@ -116,7 +116,8 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
         **{k: v for k, v in tree_info.items() if isinstance(v, (int, float, str))},
         **bse,
     }
-    _write_search_outputs(out_dir, space, archs, ranking, result, sampler.probabilities(), summary)
+    _write_search_outputs(out_dir, space, archs, ranking, result, sampler.probabilities(), sampler.per_arch(),
+                          summary)
     found = (f"rank {summary['gt_rank']}, tau {summary.get('kendall_tau', float('nan')):.3f}" if gt is not None
              else f"no ground truth; {summary.get('macs_m', float('nan')):.1f} M MACs, retrain it")
     log(f"{method['label']} seed {seed}: chose {summary['arch']} ({found})")
@@ -152,12 +153,13 @@ def _rank(space, archs, gt, limit: int | None, score: Callable, partial: Path, l
 
 
 def _write_search_outputs(out_dir: Path, space, archs, ranking: Ranking, result, probs: np.ndarray,
-                          summary: dict) -> None:
+                          per_arch: dict[str, np.ndarray], summary: dict) -> None:
     ranked = ranking.indices
     write_csv(out_dir / "arch_eval.csv", pd.DataFrame({
         "arch": [space.format(archs[i]) for i in ranked], "index": [space.display_index(archs[i]) for i in ranked],
         "supernet_val_acc": ranking.supernet_acc, "gt_acc": ranking.gt_acc, "visits": result.visits[ranked],
         "probability": probs[ranked],
+        **{name: np.asarray(values)[ranked] for name, values in per_arch.items()},  # the sampler's own columns
     }))
     trace, history = split_history(result.history, lambda i: space.format(archs[i]))
     # always written (a header when search.density_trace is off) so the workflow can name it as an output

@@ -208,6 +208,84 @@ def thesis_fig5_4(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
     save(fig, pdf, png)
 
 
+def _density_record(path: Path):
+    """A gradient-density run's ``arch_eval.csv`` (Alg. 5.1 records, ``DensitySampler.per_arch``), with a
+    clear message when the run did not record them."""
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype={"arch": str}).set_index("arch")
+    if "functional_mean_distance" not in frame:
+        raise ConfigError(f"{path} has no density record: the run must use the density sampler with "
+                          "representation 'gradient' over every architecture (prototypes: null); rerun it")
+    return frame
+
+
+def thesis_fig5_1(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
+    """Pooling (Ch. 5 protocol): (a) the architectures' loss gradients after the uniform warm-up, projected
+    to 2-D by PCA of the unit-normalised gradients, coloured by gradient density ``1 / d̄`` (Eq. 5.5);
+    (b) the bias Fig. 5.1 describes, on the uniform supernet: its accuracy minus the stand-alone accuracy
+    (both z-scored over the architectures) against gradient density, with Pearson's r."""
+    import pandas as pd
+
+    from nasrepro.evaluation.metrics import pearson
+    from nasrepro.reporting.figures import plt, save, stamp
+
+    runs = {search_run_of(p)[1]: p for p in inputs if p.name == "arch_eval.csv"}
+    grad = _density_record(runs["debiased-grad"])
+    density = 1.0 / grad["mean_distance"]
+    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(9.5, 3.8))
+    points = ax_a.scatter(grad["projection_1"], grad["projection_2"], c=density, cmap="viridis", s=28)
+    fig.colorbar(points, ax=ax_a, label="gradient density 1 / mean distance")
+    ax_a.set_xlabel("PC 1 of the gradients")
+    ax_a.set_ylabel("PC 2")
+    ax_a.set_title(f"(a) {len(grad)} architectures after the uniform warm-up", fontsize=9)
+    if "uniform" in runs:
+        uni = pd.read_csv(runs["uniform"], dtype={"arch": str}).set_index("arch").loc[grad.index]
+        z = lambda v: (v - v.mean()) / (v.std() or 1.0)
+        bias = z(uni["supernet_val_acc"]) - z(uni["gt_acc"])
+        ax_b.scatter(density, bias, s=22)
+        ax_b.axhline(0.0, color="0.6", lw=0.8)
+        ax_b.set_title(f"(b) uniform supernet: over-training vs density, r = {pearson(density, bias):.2f}", fontsize=9)
+    else:
+        ax_b.text(0.5, 0.5, "no uniform run in this preset", ha="center", va="center", transform=ax_b.transAxes)
+    ax_b.set_xlabel("gradient density")
+    ax_b.set_ylabel("supernet z-score minus stand-alone z-score")
+    fig.suptitle("Pooling: training bias and gradient density (thesis Fig. 5.1)", fontsize=10)
+    fig.subplots_adjust(wspace=0.4)
+    stamp(fig, cfg)
+    save(fig, pdf, png)
+
+
+# Seed 001, §5.3.6: Fig. 5.2 prints no value for Pooling; for NAS-Bench-Macro "a strong correlation (~0.9)".
+THESIS_FIG5_2_PEARSON = {"pooling-ch5": None, "nb-macro-ch5": 0.9}
+
+
+def thesis_fig5_2(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
+    """Gradient density against functional density (both ``1 / d̄``, Eqs. 5.5 and 5.11) of every
+    architecture after the uniform warm-up of the gradient-density run, one panel per setting, with
+    Pearson's r beside the thesis's."""
+    from nasrepro.evaluation.metrics import pearson
+    from nasrepro.reporting.figures import plt, save, stamp
+
+    runs = {search_run_of(p)[0]: p for p in inputs if p.name == "arch_eval.csv"}
+    if not runs:
+        raise ConfigError("thesis Fig. 5.2 needs a debiased-grad run of pooling-ch5 or nb-macro-ch5")
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.5 * len(runs), 3.8), squeeze=False)
+    for ax, (setting, path) in zip(axes[0], runs.items()):
+        rec = _density_record(path)
+        grad, func = 1.0 / rec["mean_distance"], 1.0 / rec["functional_mean_distance"]
+        printed = THESIS_FIG5_2_PEARSON.get(setting)
+        ax.scatter(func, grad, s=12 if len(rec) > 100 else 24, alpha=0.7)
+        ax.set_xlabel("functional density (outputs)")
+        ax.set_ylabel("gradient density")
+        ax.set_title(f"{setting}, {len(rec)} architectures: r = {pearson(grad, func):.2f}"
+                     + (f" (thesis ~{printed:g})" if printed is not None else " (thesis: figure only)"), fontsize=9)
+    fig.suptitle("Gradient density vs functional density (thesis Fig. 5.2)", fontsize=10)
+    fig.subplots_adjust(wspace=0.35)
+    stamp(fig, cfg)
+    save(fig, pdf, png)
+
+
 fig4 = _curves("train_acc", "training accuracy of sampled architectures", "Pooling: accuracy over epochs for several trees")
 fig7 = pooling_trees(linkage=False)
 fig8 = pooling_trees(linkage=True)

@@ -90,6 +90,11 @@ class Sampler(ABC):
         training (the density sampler's Table 5.4 correlations). Default: none."""
         return {}
 
+    def per_arch(self) -> dict[str, np.ndarray]:
+        """Extra columns for the run's ``arch_eval.csv``, one value per architecture of the population
+        (the density sampler's densities and gradient projection, thesis Figs. 5.1 and 5.2). Default: none."""
+        return {}
+
     def state_dict(self) -> dict[str, Any]:
         return {"progress": self.progress}
 

@@ -46,8 +46,16 @@ Readings of what the seeds leave open (documented in the README):
   ``d̄``; standardised the same way). The seed gives no bandwidth: ``bandwidth`` is a multiple of the
   median pairwise distance between the outputs (assumption: the median heuristic, default 1), so ``h``
   follows the outputs' scale.
-* ``representation="encoding"`` replaces the supernet outputs by the one-hot encoding of the
-  architecture (cosine distance of one-hots = Hamming distance / layers: Table 5.2's "Encoding" row).
+* ``representation`` (Table 5.2): ``"functional"`` (outputs, Eq. 5.11, the default), ``"gradient"`` (loss
+  gradients of the shared weights, Eq. 5.5; ``gradient_dim`` count-sketches them, ``gradient_from`` keeps
+  only the layers after that many decisions), ``"representational"``
+  (linear CKA of hidden feature maps, Eq. A II-1; ``cka_layers``) or ``"encoding"`` (the one-hot encoding:
+  cosine distance of one-hots = Hamming distance / layers). All but the encoding are computed by the
+  trainer (``nasrepro.evaluation.representations`` says how and which layers).
+* Thesis Figs. 5.1 and 5.2 (Alg. 5.1): when the density is formed, ``per_arch`` keeps every architecture's
+  mean distance in the run's representation and, for the gradient, its functional mean distance and a 2-D
+  PCA projection of the unit-normalised gradients (PCA: linear and deterministic; on unit vectors
+  Euclidean distance is a function of cosine distance).
 
 The outputs come from ``featurize(indices) -> [n, D]``, which the trainer binds to its supernet and a
 fixed validation batch (one host sync per step in prototype mode: the accept/reject decision needs
@@ -65,7 +73,7 @@ from nasrepro.evaluation.metrics import pearson
 from nasrepro.samplers.base import Sampler
 from nasrepro.samplers.schedules import SamplerConfigError, from_state, softmax, to_state
 
-REPRESENTATIONS = ("functional", "encoding")
+REPRESENTATIONS = ("functional", "encoding", "gradient", "representational")
 DENSITIES = ("mean_distance", "kde")  # Alg. 5.1's estimate: 1 / mean distance (Eqs. 5.5-5.7) or KDE (Eq. A II-2)
 ASSIGNMENTS = ("nearest", "printed")  # beta_k of Eq. 5.8: nearest moves most (default) / as printed
 
@@ -167,6 +175,9 @@ class DensitySampler(Sampler):
         assignment_temperature: float = 0.02,
         density: str = "mean_distance",
         bandwidth: float = 1.0,
+        gradient_dim: int | None = None,
+        gradient_from: int | None = None,
+        cka_layers: list[int] | None = None,
     ):
         super().__init__(encodings, choices)
         if density not in DENSITIES:
@@ -199,7 +210,16 @@ class DensitySampler(Sampler):
         self.max_tries = int(max_tries)
         self.representation = representation
         self.batch_images = None if batch_images is None else int(batch_images)
+        if gradient_dim is not None and int(gradient_dim) < 1:
+            raise SamplerConfigError(f"gradient_dim must be >= 1 (or null for the exact gradient), got {gradient_dim}")
+        self.gradient_dim = None if gradient_dim is None else int(gradient_dim)
+        if gradient_from is not None and int(gradient_from) < 1:
+            raise SamplerConfigError(f"gradient_from must be >= 1 (or null for every parameter), got {gradient_from}")
+        self.gradient_from = None if gradient_from is None else int(gradient_from)
+        self.cka_layers = None if cka_layers is None else [int(j) for j in cka_layers]
         self.featurize: Callable[[Sequence[int]], np.ndarray] | None = None
+        self.functional: Callable[[Sequence[int]], np.ndarray] | None = None  # Fig. 5.2's comparison
+        self.record: dict[str, np.ndarray] = {}
         self.probs: np.ndarray | None = None  # Alg. 5.1
         self.centres: np.ndarray | None = None  # Alg. 5.2
         self.alpha_mid = 0.0
@@ -208,7 +228,10 @@ class DensitySampler(Sampler):
         self.accepted = 0
 
     def bind(self, trainer) -> None:
-        self.featurize = lambda indices: trainer.features(indices, self.batch_images)
+        self.functional = lambda indices: trainer.features(indices, self.batch_images)
+        self.featurize = self.functional if self.representation in ("functional", "encoding") else (
+            lambda indices: trainer.features(indices, self.batch_images, self.representation,
+                                             self.gradient_dim, self.cka_layers, self.gradient_from))
 
     # ------------------------------------------------------------------ representation
     def features(self, indices: Sequence[int]) -> np.ndarray:
@@ -230,6 +253,7 @@ class DensitySampler(Sampler):
                 sparsity = -kde_density(unit, self.bandwidth * (median_pairwise_distance(unit) or 1.0))
             else:
                 sparsity = mean_cosine_distance(feats)
+            self.record = self._record(feats)
             if self.standardize:
                 sparsity = (sparsity - sparsity.mean()) / (sparsity.std() or 1.0)
             self.probs = softmax(sparsity, self.tau)
@@ -244,6 +268,25 @@ class DensitySampler(Sampler):
         alpha = prototype_density(feats, centres)
         self.alpha_mid = float(np.median(alpha))
         self.alpha_scale = float(alpha.std()) if self.standardize and alpha.std() > 0 else 1.0
+
+    def _record(self, feats: np.ndarray) -> dict[str, np.ndarray]:
+        """Thesis Figs. 5.1 / 5.2: the mean distances of every architecture in this representation and
+        (gradients, with a supernet bound) in the functional one, and a 2-D PCA projection of the unit-
+        normalised gradients."""
+        record = {"mean_distance": mean_cosine_distance(feats)}
+        if self.representation != "gradient" or self.functional is None:
+            return record
+        from sklearn.decomposition import PCA  # only these runs pay sklearn's import
+
+        record["functional_mean_distance"] = mean_cosine_distance(self.functional(np.arange(self.population_size)))
+        unit = unit_rows(feats)
+        if len(unit) > 2:
+            xy = PCA(n_components=2, svd_solver="randomized", random_state=0).fit_transform(unit)
+            record["projection_1"], record["projection_2"] = xy[:, 0], xy[:, 1]
+        return record
+
+    def per_arch(self) -> dict[str, np.ndarray]:
+        return dict(self.record)
 
     def accept_probability(self, alpha: float) -> float:
         """Eq. 5.10."""
@@ -308,6 +351,7 @@ class DensitySampler(Sampler):
             "centres": None if self.centres is None else to_state(self.centres),
             "alpha_mid": self.alpha_mid, "alpha_scale": self.alpha_scale,
             "tries": self.tries, "accepted": self.accepted,
+            "record": {k: to_state(v) for k, v in self.record.items()},
         })
         return state
 
@@ -319,3 +363,4 @@ class DensitySampler(Sampler):
         self.alpha_scale = float(state["alpha_scale"])
         self.tries = int(state["tries"])
         self.accepted = int(state["accepted"])
+        self.record = {k: from_state(v, np.float64) for k, v in state.get("record", {}).items()}

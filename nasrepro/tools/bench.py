@@ -89,16 +89,17 @@ class Settings:
     tree_sizes: tuple[int, ...]
     tree_repeats: dict      # N -> timed builds
     max_cpu_step_s: float   # CPU: reduce NB-Macro / NB201 width while a full-width step is slower
+    representation_archs: int = 36  # consecutive architectures (lexicographic, as a whole-space pass shares prefixes)
 
 
 def default_settings(device_type: str, quick: bool) -> Settings:
     if device_type == "cuda":
         if quick:
-            return Settings(256, 5_000, 4, 10, 3, 1024, 4, 3, 300, (36, 6561), {36: 3, 6561: 1}, math.inf)
+            return Settings(256, 5_000, 4, 10, 3, 1024, 4, 3, 300, (36, 6561), {36: 3, 6561: 1}, math.inf, 8)
         return Settings(256, PAPER_TRAIN_IMAGES, 8, 30, 7, 1024, 16, 5, 2000, TREE_SIZES,
                         {36: 5, 6561: 3, 15625: 1}, math.inf)
     if quick:
-        return Settings(16, 256, 2, 2, 2, 64, 2, 2, 200, (36, 6561), {36: 3, 6561: 1}, 1.0)
+        return Settings(16, 256, 2, 2, 2, 64, 2, 2, 200, (36, 6561), {36: 3, 6561: 1}, 1.0, 3)
     return Settings(32, 2_048, 4, 3, 7, 128, 4, 3, 2000, TREE_SIZES, {36: 5, 6561: 3, 15625: 1}, 1.0)
 
 
@@ -360,6 +361,37 @@ def _eval_throughput(space, model: nn.Module, runtime, settings: Settings, rng: 
                 runs.append(len(chosen) / (time.perf_counter() - t0))
             timings[stack] = median(runs)
         out.update({"stacked_archs_per_s": timings[16], "stacked_ratio": timings[16] / timings[1]})
+    model.train()
+    return out
+
+
+# ------------------------------------------------------------------------------------------ density representations
+def _representation_costs(space, model: nn.Module, runtime, settings: Settings) -> dict:
+    """Thesis Table 5.2: time and float32 bytes per architecture of each density representation on one
+    batch of ``eval_batch`` images (issue 16). Spaces without the prefix protocol have no CKA row."""
+    from nasrepro.evaluation import representations as rep
+    from nasrepro.evaluation.evaluate import collect_outputs
+    from nasrepro.evaluation.prefix import supports_prefix
+
+    archs = [tuple(a) for a in space.enumerate()[:settings.representation_archs]]
+    loader = _synthetic_loader(runtime, settings.eval_batch, settings.eval_batch, 5, augment=False)
+    x, y = loader.batch(0, 0)
+    variants = {"functional": lambda: collect_outputs(model, archs, x, runtime),
+                "gradient": lambda: rep.collect_gradients(model, archs, x, y, runtime),
+                "gradient, sketch 16384": lambda: rep.collect_gradients(model, archs, x, y, runtime, 16384)}
+    if supports_prefix(model):
+        last = len(archs[0]) - 2
+        variants[f"gradient, layers after decision {last}"] = lambda: rep.collect_gradients(
+            model, archs, x, y, runtime, from_decision=last)
+        variants["representational (CKA)"] = lambda: rep.collect_cka_features(model, archs, x, runtime)
+    out = {"images": settings.eval_batch, "archs": len(archs)}
+    for name, fn in variants.items():
+        sync_device(runtime.device)
+        t0 = time.perf_counter()
+        feats = fn()
+        sync_device(runtime.device)
+        out[name] = {"ms_per_arch": (time.perf_counter() - t0) * 1e3 / len(archs),
+                     "bytes_per_arch": int(feats.reshape(len(archs), -1).shape[1] * 4)}
     model.train()
     return out
 
@@ -655,6 +687,7 @@ def _run_bench(device, spaces, quick, log, tree_sizes, settings, threads) -> dic
         if note:
             train["note"] = note
         ev = _eval_throughput(space, tr["model"], runtime, settings, rng)
+        ev["representations"] = _representation_costs(space, tr["model"], runtime, settings)
         log(f"  eval: {ev['archs_per_s']:.2f} archs/s at batch {ev['batch']}"
             + (f"; stacked x16: {ev['stacked_ratio']:.2f}x" if "stacked_ratio" in ev else ""))
         del tr
@@ -740,6 +773,11 @@ def format_bench(result: dict) -> str:
     for name, s in spaces.items():
         if s["train"].get("note"):
             out.append(f"  note ({name}): {s['train']['note']}")
+    rows = [[name, r, f"{v['ms_per_arch']:.2f}", f"{v['bytes_per_arch'] / 1e6:.3f}",
+             f"{s['eval']['representations']['images']}"]
+            for name, s in spaces.items() for r, v in s["eval"].get("representations", {}).items() if isinstance(v, dict)]
+    out += ["", "Density representations (thesis Table 5.2), per architecture over consecutive architectures"]
+    out += _table(["space", "representation", "ms / arch", "MB / arch (float32)", "images"], rows)
     out += ["", "Sampler + tree overhead per step (sample + update, median us; % of the measured supernet step; "
                 f"% of a {H100_TARGET_STEP_US / 1e3:.2f} ms H100-target step)"]
     rows = []

@@ -213,15 +213,29 @@ class SupernetTrainer:
             return images, labels
         return ddp.rank_slice(images, self.rank, self.world), ddp.rank_slice(labels, self.rank, self.world)
 
-    def features(self, indices: Sequence[int], max_images: int | None = None) -> np.ndarray:
-        """Outputs [n, B*classes] of architectures on one fixed validation batch (density sampling),
-        optionally only its first ``max_images`` images."""
+    def features(self, indices: Sequence[int], max_images: int | None = None,
+                 representation: str = "functional", gradient_dim: int | None = None,
+                 cka_layers: Sequence[int] | None = None, gradient_from: int | None = None) -> np.ndarray:
+        """Representations [n, D] of architectures on one fixed validation batch (density sampling,
+        ``nasrepro.evaluation.representations``), optionally on only its first ``max_images`` images:
+        outputs (``functional``), loss gradients (``gradient``) or centred Gram matrices of hidden
+        feature maps (``representational``)."""
+        from nasrepro.evaluation import representations as rep
         from nasrepro.evaluation.evaluate import collect_outputs
 
-        images, _, _ = self._fixed_val_batches(1)
-        images = images[:max_images]
-        out = collect_outputs(self.model, [self.archs[int(i)] for i in indices], images, self.runtime)
-        self.model.train()  # collect_outputs leaves the model in eval mode
+        images, labels, _ = self._fixed_val_batches(1)
+        images, labels = images[:max_images], labels[:max_images]
+        archs = [self.archs[int(i)] for i in indices]
+        if representation == "gradient":
+            out = rep.collect_gradients(self.model, archs, images, labels, self.runtime, gradient_dim, gradient_from)
+        elif representation == "representational":
+            out = rep.collect_cka_features(self.model, archs, images, self.runtime, cka_layers)
+        elif representation == "functional":
+            out = collect_outputs(self.model, archs, images, self.runtime)
+        else:
+            raise ConfigError(f"representation must be 'functional', 'gradient' or 'representational' "
+                              f"(the encoding needs no supernet), got {representation!r}")
+        self.model.train()  # the collectors leave the model in eval mode
         return out.reshape(len(out), -1)
 
     def val_scores(self, indices: Sequence[int], batches: int = 1) -> np.ndarray:
