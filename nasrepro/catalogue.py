@@ -140,6 +140,8 @@ TABLE4_2_METHODS = ("uniform", "boltzmann", "mcts", "mcts-reg", "mcts-learned", 
 TABLE4_4_METHODS = ("iterative-mcts-b1", "iterative-mcts-b2", "iterative-mcts", "iterative-mcts-ema")
 TABLE5_3_METHODS = ("uniform", "fairnas", "debiased-k100")
 TABLE5_4_METHODS = ("debiased-k5", "debiased-k50", "debiased-k100", "debiased-k200")
+FIG4_2A_METHODS = ("iterative-mcts-m1", "iterative-mcts-m2", "iterative-mcts-m3", "iterative-mcts-m4")
+FIG4_2B_METHODS = ("uniform", "boltzmann", "mcts", "iterative-mcts")
 TABLE5_2_METHODS = ("debiased-grad", "debiased-cka", "debiased-enc", "debiased")  # thesis Table 5.2, printed order
 FIG4_METHODS = ("mcts-learned", "mcts", "mcts-random")
 # Paper Fig. 6(a): the lambda sweep of the text (seed 000, "small lambda (0.01, 0.1) ... larger values (0.5, 1.0)").
@@ -184,6 +186,9 @@ TARGETS: tuple[Target, ...] = (
     # Thesis Figs. 5.3-5.5: uniform vs debiased supernets against density, on the Ch. 5 Pooling protocol.
     Target("thesis_fig5_3", "figure", fb.thesis_fig5_3,
            (FirstSeed("pooling-ch5", ("uniform", "debiased"), ("arch_eval.csv", "summary.json")),)),
+    Target("thesis_fig4_2", "figure", fb.thesis_fig4_2,
+           (Files("pooling-ch4", FIG4_2A_METHODS, "summary.json"), Files("pooling-ch4", FIG4_2B_METHODS, "summary.json"),
+            Files("pooling-ch4", FIG4_2B_METHODS, "visits.csv"), Files("pooling-ch4", FIG4_2B_METHODS, "arch_eval.csv"))),
     Target("thesis_fig5_1", "figure", fb.thesis_fig5_1,
            (FirstSeed("pooling-ch5", ("debiased-grad", "uniform"), ("arch_eval.csv",)),)),
     Target("thesis_fig5_2", "figure", fb.thesis_fig5_2,

@@ -7,7 +7,7 @@ no second copy of the layout exists anywhere::
     results/<preset>/config.json
     results/<preset>/<setting>/standalone/pack<p>_s<seed>.json
     results/<preset>/<setting>/warmup/s<seed>/{outputs.npz, outputs_hv.npz, snapshots/, history.csv}
-    results/<preset>/<setting>/search/<method>/s<seed>/{summary.json, arch_eval.csv, history.csv, ...}
+    results/<preset>/<setting>/search/<method>/s<seed>/{summary.json, arch_eval.csv, history.csv, visits.csv, ...}
     results/<preset>/<setting>/retrain/<method>_s<seed>.json
     results/<preset>/<query setting>/query/<strategy>/<dataset>/t<trial>/{summary.json, history.csv}
     results/<preset>/<query setting>/extract/<dataset>.npz     (full-benchmark extract, when configured)
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-SEARCH_FILES = ("summary.json", "arch_eval.csv", "history.csv", "density_trace.csv")
+SEARCH_FILES = ("summary.json", "arch_eval.csv", "history.csv", "density_trace.csv", "visits.csv")
 WARMUP_FILES = ("outputs.npz", "outputs_hv.npz", "history.csv")
 
 

@@ -122,9 +122,12 @@ def search_protocol(search: Mapping[str, Any], sampler) -> dict[str, Any]:
     (Table 5.3: 2.59 GPU-h Uniform, 2.64 FairNas), so a sampler that trains ``m`` paths per step (strict
     fairness: m = 5 on NAS-Bench-201, 3 on NAS-Bench-Macro) trains ``epochs / m`` epochs (rounded, at least
     one) and does as many forward/backward passes as a single-path run. ``equal_cost: false`` keeps the
-    epochs (FairNAS's own protocol, m times the work)."""
+    epochs (FairNAS's own protocol, m times the work). A sampler's ``epoch_scale`` multiplies the epochs
+    first (iterative MCTS: thesis Fig. 4.2a's "total training steps is slightly increased" per iteration)."""
     m = int(getattr(sampler, "paths_per_step", 1) or 1)
-    if m <= 1 or not search.get("equal_cost", True):
-        return dict(search)
-    return {**search, "epochs": max(1, int(round(search["epochs"] / m)))}
+    scale = float(getattr(sampler, "epoch_scale", 1.0))
+    epochs = search["epochs"] * scale
+    if m > 1 and search.get("equal_cost", True):
+        epochs /= m
+    return {**search, "epochs": max(1, int(round(epochs)))}
 

@@ -299,3 +299,50 @@ def test_density_trace_of_a_search_and_its_figure(tmp_path):
     assert "mean_distance" not in pd.read_csv(out / "history.csv").columns
     catalogue.get("thesis_fig5_4").builder(cfg, [out / "density_trace.csv"], tmp_path / "f.pdf", tmp_path / "f.png")
     assert (tmp_path / "f.pdf").stat().st_size > 0 and (tmp_path / "f.png").stat().st_size > 0
+
+
+def test_visit_logs_sum_to_the_steps_and_resume_with_the_checkpoint(tmp_path):
+    from nasrepro.evaluation.density_trace import EPOCH_VISITS, split_history
+
+    full = tiny_trainer("iterative-mcts", iterations=2, rank_population="visited")
+    ref = full.run()
+    per_epoch = [sum(h[EPOCH_VISITS].values()) for h in ref.history]
+    assert per_epoch == [full.steps_per_epoch] * len(ref.history)  # one path per step, every epoch
+    _, visits, rest = split_history(ref.history, str)
+    assert visits["visits"].sum() == ref.visits.sum() == full.total_steps
+    assert visits.groupby("arch")["visits"].sum().to_dict() == {str(i): int(v) for i, v in enumerate(ref.visits) if v}
+    assert EPOCH_VISITS not in rest.columns
+    first = tiny_trainer("iterative-mcts", ckpt=tmp_path / "ck.pt", iterations=2, rank_population="visited")
+    first.run(stop_after_epoch=1)
+    second = tiny_trainer("iterative-mcts", ckpt=tmp_path / "ck.pt", iterations=2, rank_population="visited")
+    assert second.resume_if_possible()
+    assert [h[EPOCH_VISITS] for h in second.run().history] == [h[EPOCH_VISITS] for h in ref.history]
+
+
+def test_top5_share_per_span_by_hand():
+    import pandas as pd
+
+    from nasrepro.reporting.figure_builders import top_k_share_by_segment
+
+    evals = pd.DataFrame({"arch": list("abcdefg"), "gt_acc": [90, 95, 91, 96, 80, 97, 94]})  # top-5: f d b g c
+    visits = pd.DataFrame({"epoch": [1, 1, 2, 3, 3, 4], "arch": list("aeebfa"), "visits": [3, 1, 4, 2, 2, 5]})
+    # spans of 2 epochs: epochs 1-2 train a, e, e (0 of 8 on the top-5), epochs 3-4 train b, f, a (4 of 9)
+    np.testing.assert_allclose(top_k_share_by_segment(visits, evals, 2), [0.0, 4 / 9])
+    with pytest.raises(ConfigError, match="at least 5 epochs"):
+        top_k_share_by_segment(visits, evals, 5)
+
+
+def test_iterative_mcts_trains_a_little_longer_per_iteration():
+    from nasrepro.methods import search_protocol
+    from nasrepro.samplers.iterative_mcts import IterativeMCTSSampler
+
+    enc, choices = get_space("pooling").encodings(get_space("pooling").enumerate()), get_space("pooling").choices_per_decision()
+    for m, epochs in ((1, 500), (2, 550), (3, 600), (4, 650)):  # 500 x (1 + 0.1 (M - 1))
+        s = IterativeMCTSSampler(enc, choices, iterations=m, extra_epochs_per_iteration=0.1)
+        assert search_protocol({"epochs": 500}, s)["epochs"] == epochs
+    assert search_protocol({"epochs": 500}, IterativeMCTSSampler(enc, choices, iterations=4))["epochs"] == 500
+    nbm = get_space("nb-macro")
+    fair = make_sampler("fair", nbm.encodings(nbm.enumerate()), nbm.choices_per_decision())
+    assert search_protocol({"epochs": 50}, fair)["epochs"] == 17  # equal cost: 50 / 3 paths per step
+    with pytest.raises(ConfigError, match="extra_epochs_per_iteration"):
+        IterativeMCTSSampler(enc, choices, extra_epochs_per_iteration=-0.1)

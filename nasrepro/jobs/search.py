@@ -161,9 +161,10 @@ def _write_search_outputs(out_dir: Path, space, archs, ranking: Ranking, result,
         "probability": probs[ranked],
         **{name: np.asarray(values)[ranked] for name, values in per_arch.items()},  # the sampler's own columns
     }))
-    trace, history = split_history(result.history, lambda i: space.format(archs[i]))
+    trace, visits, history = split_history(result.history, lambda i: space.format(archs[i]))
     # always written (a header when search.density_trace is off) so the workflow can name it as an output
     write_csv(out_dir / "density_trace.csv", trace)
+    write_csv(out_dir / "visits.csv", visits)
     write_csv(out_dir / "history.csv", history)
     write_json(out_dir / "summary.json", summary)  # last: a summary implies the other outputs exist
     (out_dir / "ranking.partial.npz").unlink(missing_ok=True)

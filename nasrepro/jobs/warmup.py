@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import pandas as pd
 import torch
 
 from nasrepro.config import space_config, space_of, training_fingerprint
 from nasrepro.data.splits import Split, eval_tensors, make_loader, nas_split
+from nasrepro.evaluation.density_trace import split_history
 from nasrepro.evaluation.evaluate import collect_outputs, progress_logger
 from nasrepro.evaluation.ranking import distinct_paths
 from nasrepro.io import atomic_path, write_csv
@@ -60,7 +60,7 @@ def run_warmup(cfg: dict, space_name: str, seed: int, out_dir: str | Path, log: 
         random_batch_outputs(scfg, space, trainer.model, split, runtime, seed, target, log)
     result = trainer.run()
     write_outputs(scfg, space, trainer.model, split, runtime, seed, out_dir, log)
-    write_csv(out_dir / "history.csv", pd.DataFrame(result.history))
+    write_csv(out_dir / "history.csv", split_history(result.history, str)[2])  # per-architecture records dropped
 
 
 def _batch_outputs(scfg, space, model, split: Split, runtime: Runtime, pick: torch.Tensor, what: str, log):

@@ -286,6 +286,78 @@ def thesis_fig5_2(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
     save(fig, pdf, png)
 
 
+def top_k_share_by_segment(visits, arch_eval, segments: int, k: int = 5) -> np.ndarray:
+    """Share of the paths trained in each of ``segments`` equal spans of epochs that went to the ``k``
+    best architectures by ground truth (thesis Fig. 4.2b; the first span is the uniform warm-up)."""
+    import pandas as pd
+
+    top = set(arch_eval.sort_values("gt_acc", ascending=False, kind="stable")["arch"].head(k))
+    epochs = int(visits["epoch"].max()) if len(visits) else 0
+    if epochs < segments:
+        raise ConfigError(f"{segments} spans of training need at least {segments} epochs; the run has {epochs}")
+    span = ((visits["epoch"] - 1) * segments // epochs).to_numpy()
+    on_top = visits["arch"].isin(top).to_numpy()
+    total = pd.Series(visits["visits"].to_numpy()).groupby(span).sum().reindex(range(segments), fill_value=0)
+    best = pd.Series(np.where(on_top, visits["visits"], 0)).groupby(span).sum().reindex(range(segments), fill_value=0)
+    return (best / total.replace(0, np.nan)).to_numpy(dtype=float)
+
+
+def thesis_fig4_2(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
+    """Pooling, Chapter 4 protocol (``pooling-ch4``). (a) Ground truth of the found architecture against
+    the number M of iterative-MCTS iterations (methods ``iterative-mcts-m<M>``, each training a little
+    longer per iteration: ``extra_epochs_per_iteration``), mean ± std over seeds. (b) Share of the trained
+    paths that went to the top-5 ground-truth architectures, per span of training: the first span is the
+    uniform warm-up, then one per iteration of iterative MCTS (M of ``iterative-mcts``); the other
+    methods' runs are cut into as many equal spans ("equivalent time"), averaged over seeds."""
+    import json
+
+    import pandas as pd
+
+    from nasrepro.reporting.figures import plt, save, stamp
+
+    summaries = [json.loads(p.read_text()) for p in inputs if p.name == "summary.json"]
+    found: dict[int, list[float]] = {}
+    epochs: dict[int, int] = {}
+    for summary in summaries:
+        if summary["method"].startswith("iterative-mcts-m"):
+            m = int(summary["sampler_options"]["iterations"])
+            found.setdefault(m, []).append(summary["gt_acc"])
+            epochs[m] = int(summary["search_epochs"])
+    main = next((s for s in summaries if s["method"] == "iterative-mcts"), None)
+    if main is None:
+        raise ConfigError("thesis Fig. 4.2(b) needs the iterative-mcts run of pooling-ch4")
+    segments = int(main["sampler_options"]["iterations"]) + 1
+    shares: dict[str, list[np.ndarray]] = {}
+    for path in inputs:
+        if path.name != "visits.csv":
+            continue
+        label = json.loads((path.parent / "summary.json").read_text())["label"]
+        evals = pd.read_csv(path.parent / "arch_eval.csv", dtype={"arch": str})
+        shares.setdefault(label, []).append(top_k_share_by_segment(pd.read_csv(path, dtype={"arch": str}), evals,
+                                                                   segments))
+    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    ms = sorted(found)
+    ax_a.errorbar(ms, [np.mean(found[m]) for m in ms], yerr=[np.std(found[m]) for m in ms], marker="o", capsize=3)
+    ax_a.set_xticks(ms, [f"{m}\n{epochs[m]} ep." for m in ms])
+    ax_a.set_xlabel("MCTS iterations M (training epochs)")
+    ax_a.set_ylabel("ground truth of the found architecture (%)")
+    ax_a.set_title("(a) number of iterations", fontsize=9)
+    spans = np.arange(1, segments + 1)
+    for label, runs in shares.items():
+        ax_b.plot(spans, np.nanmean(np.stack(runs), axis=0), marker="o", label=label)
+    n = int(main["population_size"])
+    ax_b.axhline(5 / n, color="0.5", ls="--", lw=0.8, label=f"uniform rate 5/{n}")
+    ax_b.set_xticks(spans)
+    ax_b.set_xlabel("iteration (1 = uniform warm-up; others: equal spans of training)")
+    ax_b.set_ylabel("share of paths on the top-5 architectures")
+    ax_b.set_title("(b) sampling of the top-5 ground-truth architectures", fontsize=9)
+    ax_b.legend(fontsize=7)
+    fig.suptitle("Pooling: iterative MCTS (thesis Fig. 4.2)", fontsize=10)
+    fig.subplots_adjust(wspace=0.35)
+    stamp(fig, cfg)
+    save(fig, pdf, png)
+
+
 fig4 = _curves("train_acc", "training accuracy of sampled architectures", "Pooling: accuracy over epochs for several trees")
 fig7 = pooling_trees(linkage=False)
 fig8 = pooling_trees(linkage=True)

@@ -38,6 +38,7 @@ class Sampler(ABC):
     uses_reward: bool = True  # False: the trainer skips the validation reward forward
     guides_selection: bool = False  # True only with an overridden ``probabilities`` (see module docstring)
     paths_per_step: int = 1
+    epoch_scale: float = 1.0  # the setting's epochs times this are trained (iterative MCTS, thesis Fig. 4.2a)
     # Paper Table 5 / thesis Table A I-1 ("Summary of sampling methods"), built from these two:
     structure: str = "flat"  # "flat" (over architectures) or "hierarchical" (over a tree's nodes)
     summary: str = ""  # how it samples, in a few words

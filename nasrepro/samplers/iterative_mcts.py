@@ -24,6 +24,10 @@ Readings of what the seeds leave open (README, "How we read the seeds"):
   their mean, for spaces too large to score every cell each iteration on a CPU (the demo); the
   default ``"all"`` scores all of them, as §4.3.1 describes.
 * M is not given in the text (Fig. 4.2a varies it); the preset states its choice.
+* Fig. 4.2(a): "for each additional iteration of MCTS, total training steps is slightly increased".
+  ``extra_epochs_per_iteration`` x: the run trains ``epochs * (1 + x * (M - 1))`` epochs
+  (``epoch_scale``; the phases keep their fractions). The amount is not given (x is an assumption of the
+  preset); the default 0 trains the setting's epochs whatever M.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class IterativeMCTSSampler(MCTSSampler):
         ranking: str = "val",
         rank_batches: int = 3,
         rank_population: str = "all",
+        extra_epochs_per_iteration: float = 0.0,
         **mcts_options: Any,
     ):
         if float(mcts_options.get("reg", 0.0)) > 0:
@@ -69,6 +74,9 @@ class IterativeMCTSSampler(MCTSSampler):
         if int(rank_batches) < 1:
             raise SamplerConfigError(f"rank_batches (B of Table 4.4) must be >= 1, got {rank_batches}")
         self.iterations = int(iterations)
+        if not float(extra_epochs_per_iteration) >= 0:
+            raise SamplerConfigError(f"extra_epochs_per_iteration must be >= 0, got {extra_epochs_per_iteration}")
+        self.epoch_scale = 1.0 + float(extra_epochs_per_iteration) * (self.iterations - 1)
         self.ranking = ranking
         self.rank_batches = int(rank_batches)
         self.rank_population = rank_population

@@ -30,6 +30,7 @@ from torch import nn
 
 from nasrepro.data.loader import BatchCycler, DeviceLoader
 from nasrepro.errors import ConfigError, TrainingDiverged
+from nasrepro.evaluation.density_trace import EPOCH_VISITS
 from nasrepro.io import load_checkpoint, save_checkpoint
 from nasrepro.samplers.base import Sampler
 from nasrepro.samplers.phases import PHASE_MODES, Phase, phase_bounds  # noqa: F401  (re-exported)
@@ -376,6 +377,9 @@ class SupernetTrainer:
                 "val_batch_acc": float(val_sum) / val_steps if val_steps else float("nan"),
                 "unique_visited": int((self.visits > 0).sum()),
                 "unique_in_epoch": int((self.visits > visits_before).sum()),
+                # thesis Fig. 4.2(b): paths trained per architecture in this epoch (only those trained)
+                EPOCH_VISITS: {str(int(i)): int(self.visits[i] - visits_before[i])
+                               for i in np.flatnonzero(self.visits > visits_before)},
                 "lr": float(self.sched.get_last_lr()[0]),
                 "seconds": self.elapsed,
             }

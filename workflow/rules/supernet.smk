@@ -70,6 +70,8 @@ rule search:
         history=L.search("{space}", "{method}", "{seed}", "history.csv"),
         # rows only where the setting asks for it (search.density_trace, thesis Fig. 5.4); a header otherwise
         density_trace=L.search("{space}", "{method}", "{seed}", "density_trace.csv"),
+        # paths trained per architecture and epoch (thesis Fig. 4.2b)
+        visits=L.search("{space}", "{method}", "{seed}", "visits.csv"),
     wildcard_constraints:
         space=GENERIC_SPACE,
     log:
