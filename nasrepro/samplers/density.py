@@ -248,12 +248,12 @@ class DensitySampler(Sampler):
     def _initialise(self, rng: np.random.Generator) -> None:
         if self.k is None:
             feats = self.features(np.arange(self.population_size))
+            self.record = self._record(feats)  # holds the mean distances (Eq. 5.5) the default density uses
             if self.density == "kde":  # sparse = low kernel density, drawn more (Eq. A II-2 in Eq. 5.7)
                 unit = unit_rows(feats)
                 sparsity = -kde_density(unit, self.bandwidth * (median_pairwise_distance(unit) or 1.0))
             else:
-                sparsity = mean_cosine_distance(feats)
-            self.record = self._record(feats)
+                sparsity = self.record["mean_distance"].copy()
             if self.standardize:
                 sparsity = (sparsity - sparsity.mean()) / (sparsity.std() or 1.0)
             self.probs = softmax(sparsity, self.tau)
