@@ -140,6 +140,12 @@ TABLE4_2_METHODS = ("uniform", "boltzmann", "mcts", "mcts-reg", "mcts-learned", 
 TABLE4_4_METHODS = ("iterative-mcts-b1", "iterative-mcts-b2", "iterative-mcts", "iterative-mcts-ema")
 TABLE5_3_METHODS = ("uniform", "fairnas", "debiased-k100")
 TABLE5_4_METHODS = ("debiased-k5", "debiased-k50", "debiased-k100", "debiased-k200")
+# Thesis Fig. 2.5: balanced mixtures of M = 1, 2, 4, 8 supernets (M = 4 is the Mixtures row of the tables).
+TABLE2_3_METHODS = ("bse-unif", "mcts-ucb", "bse", "mcts-ucb-unif", "mixtures")
+FIG2_3_SETTINGS = ("pooling-ch2-early", "pooling-ch2-late", "pooling-ch2-pair")
+MIXTURE_METHODS = ("mixture-m1", "mixture-m2", "mixtures", "mixture-m8")
+CH2_PROTOCOL = {"pooling": "Chapter 3 run (paper App. B.1)",
+                "pooling-ch2": "Chapter 2 run (thesis §2.4: lr 0.1 cosine, weight decay 1e-3, batch 256, epochs x M)"}
 FIG4_2A_METHODS = ("iterative-mcts-m1", "iterative-mcts-m2", "iterative-mcts-m3", "iterative-mcts-m4")
 FIG4_2B_METHODS = ("uniform", "boltzmann", "mcts", "iterative-mcts")
 TABLE5_2_METHODS = ("debiased-grad", "debiased-cka", "debiased-enc", "debiased")  # thesis Table 5.2, printed order
@@ -172,7 +178,25 @@ TARGETS: tuple[Target, ...] = (
     Target("thesis_table2_1", "table", b.thesis_table2_1, (Standalone("pooling"),), requires=("pooling",)),
     # Thesis Table 5.1's tau = 0.16 comes from the Chapter 5 protocol, so it is compared with that setting's run
     Target("pooling_uniform_tau", "table", b.pooling_uniform_tau, (Files("pooling-ch5", ("uniform",), "summary.json"),)),
-    Target("thesis_fig2_5", "figure", fb.thesis_fig2_5, (Files("pooling", ("uniform",), "arch_eval.csv"),)),
+    # Thesis Ch. 2: weight-sharing variants (Table 2.2), NAS methods (Table 2.3) and interference (Fig. 2.3).
+    Target("thesis_table2_2", "table", b.ch2_table(
+        published.THESIS_TABLE2_2,
+        labels={("pooling-ch2", "uniform"): "SPOS, fully shared",
+                ("pooling-ch2-res", "uniform"): "SPOS, not shared (36 paths)",
+                ("pooling-ch2-res-all", "uniform"): "SPOS, not shared (all paths)",
+                ("pooling-ch2", "mixtures"): "Balanced Mixtures (Ours)"},
+        not_implemented={"darts": "DARTS, fully shared", "darts-ns-same": "DARTS, not shared - same init.",
+                         "darts-ns-rnd": "DARTS, not shared - rnd. init."}, structure=True),
+        (Runs("pooling-ch2", ("uniform", "mixtures")), Runs("pooling-ch2-res", ("uniform",)),
+         Runs("pooling-ch2-res-all", ("uniform",))), requires=("pooling-ch2",)),
+    Target("thesis_table2_3", "table", b.ch2_table(
+        published.THESIS_TABLE2_3,
+        labels={("pooling-ch2-res", "uniform"): "SPOS", ("pooling-ch2", "mixtures"): "Balanced Mixtures (Ours)"},
+        not_implemented={"darts-gaea": "DARTS + GAEA", "darts": "DARTS"}),
+        (Runs("pooling-ch2", TABLE2_3_METHODS), Runs("pooling-ch2-res", ("uniform",))), requires=("pooling-ch2",)),
+    Target("thesis_fig2_3", "figure", fb.thesis_fig2_3,
+           tuple(Files(setting, ("uniform",), "arch_eval.csv") for setting in FIG2_3_SETTINGS)),
+    Target("thesis_fig2_5", "figure", fb.thesis_fig2_5, (Files("pooling-ch2", MIXTURE_METHODS, "arch_eval.csv"),)),
     Target("fig3", "figure", fb.fig3, (Files("pooling", ("mcts-accuracy", "mcts-learned"), "summary.json"),)),
     Target("fig5", "figure", fb.fig5, (Files("pooling", ("mcts-learned-beta05", "mcts-learned-beta09", "mcts-learned",
                                                           "mcts-learned-beta099"), "summary.json"),)),
@@ -197,9 +221,9 @@ TARGETS: tuple[Target, ...] = (
     Target("thesis_fig5_4", "figure", fb.thesis_fig5_4, (FirstSeed("pooling-ch5", ("uniform",), ("density_trace.csv",)),)),
     Target("thesis_fig5_5", "figure", fb.thesis_fig5_5,
            (FirstSeed("pooling-ch5", FIG5_5_METHODS, ("arch_eval.csv", "summary.json")),)),
-    Target("table1", "table", b.method_table("pooling", published.PAPER_TABLE1, "[4,3,3]",
-                                             not_implemented={"mixtures": "Mixtures (Roshtkhari et al., 2023)"}),
-           (Runs("pooling", TABLE1_METHODS),)),
+    # The Mixtures row is the M = 4 run of the Chapter 2 protocol (Tables 2.2/2.3 print the same [5,3,2], 91.55).
+    Target("table1", "table", b.method_table("pooling", published.PAPER_TABLE1, "[4,3,3]", protocols=CH2_PROTOCOL),
+           (Runs("pooling", TABLE1_METHODS), Runs("pooling-ch2", ("mixtures",))), requires=("pooling",)),
     _ablation("table2", ("mcts-vector", "mcts-vector-w", "mcts-onehot", "mcts-onehot-w"),
               b.method_table("pooling", published.PAPER_TABLE2, reference_rows=False)),
     _ablation("table7", ("mcts-learned-ce", "mcts-learned-l2", "mcts-learned"),
@@ -217,10 +241,11 @@ TARGETS: tuple[Target, ...] = (
     Target("thesis_table4_1", "table", b.method_table(
         "pooling", published.THESIS_TABLE4_1, "[4,3,3]",
         quoted={"darts": "DARTS (Liu et al., 2018b)", "gaea": "DARTS + GAEA (Li et al., 2020d)"},
-        not_implemented={"mixtures": "Balanced Mixtures (Roshtkhari et al., 2023)"},
         labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default",
-                "mcts-reg": "MCTS-prioritized (Su et al., 2021a)"}, protocols=b.CH4_PROTOCOLS),
-        (Runs("pooling", ("uniform", "boltzmann", "mcts", "mcts-reg")), Runs("pooling-ch4", ("iterative-mcts",))),
+                "mcts-reg": "MCTS-prioritized (Su et al., 2021a)", "mixtures": "Balanced Mixtures (Roshtkhari et al., 2023)"},
+        protocols=b.CH4_PROTOCOLS),
+        (Runs("pooling", ("uniform", "boltzmann", "mcts", "mcts-reg")), Runs("pooling-ch2", ("mixtures",)),
+         Runs("pooling-ch4", ("iterative-mcts",))),
         requires=("pooling",)),
     Target("thesis_table4_3", "table", b.method_table(
         "pooling", published.THESIS_TABLE4_3, reference_rows=False,

@@ -45,8 +45,14 @@ def tree_options(method: Mapping, scfg: Mapping) -> dict[str, Any]:
     return {**scfg.get("tree", {}), **method.get("tree_options", {})} if method.get("tree") else {}
 
 
+def search_section(method: Mapping, scfg: Mapping) -> dict[str, Any]:
+    """The setting's ``search`` section with the method's own phase keys over it (``phases``,
+    ``warmup_fraction``: thesis Table 2.3 runs SBE and MCTS with and without a uniform warm-up)."""
+    return {**scfg.get("search", {}), **method.get("search", {})}
+
+
 def phases(method: Mapping, scfg: Mapping) -> list[Phase]:
-    return sampler_class(method["sampler"]).phases(scfg.get("search", {}))
+    return sampler_class(method["sampler"]).phases(search_section(method, scfg))
 
 
 def reward_options(method: Mapping, scfg: Mapping) -> dict[str, Any]:

@@ -32,6 +32,7 @@ def tiny_trainer(space_name: str = "pooling", sampler: str | None = "uniform",
     from nasrepro.data.loader import DeviceLoader
     from nasrepro.samplers import make_sampler
     from nasrepro.spaces import get_space
+    from nasrepro.spaces.mixture import build_mixture, joint_archs
     from nasrepro.training.optim import OptimConfig
     from nasrepro.runtime import make_runtime, seed_everything
     from nasrepro.training.supernet import SupernetTrainer
@@ -41,18 +42,19 @@ def tiny_trainer(space_name: str = "pooling", sampler: str | None = "uniform",
     archs = space.enumerate()
     x, y = synthetic_images(train_images + val_images, data_seed)
     rng = seed_everything(seed)
-    net = space.build_supernet(width=width)
     if tree is not None:
         sampler_options["tree"] = tree
     made = None if sampler is None else make_sampler(sampler, space.encodings(archs), space.choices_per_decision(),
                                                      **sampler_options)
+    sets = made.weight_sets if made is not None else 1  # a balanced mixture trains M weight sets, as the search job
+    net = build_mixture(lambda: space.build_supernet(width=width), sets)
     cl = runtime.channels_last
     train = DeviceLoader(x[:train_images], y[:train_images], batch, runtime.device, augment=True, seed=seed,
                          channels_last=cl)
     val = DeviceLoader(x[train_images:], y[train_images:], batch, runtime.device, augment=False, seed=seed + 1,
                        channels_last=cl)
     optim = OptimConfig(epochs=epochs, batch_size=batch, lr=lr, momentum=0.9, weight_decay=5e-4)
-    return SupernetTrainer(net, archs, made, list(phases), optim, runtime, train, val, rng, checkpoint=checkpoint,
+    return SupernetTrainer(net, joint_archs(archs, sets), made, list(phases), optim, runtime, train, val, rng, checkpoint=checkpoint,
                            log=lambda message: None, reward=reward, graph_capturer=graph_capturer)
 
 

@@ -50,7 +50,9 @@ def test_sampler_resumes_to_the_same_run_and_is_deterministic(name, tmp_path):
 def test_sampler_probabilities_selection_and_drawn_paths_are_valid(name):
     trainer = _trainer(name)
     trainer.run()
-    sampler, n = trainer.sampler, len(trainer.archs)
+    sampler, paths_n = trainer.sampler, len(trainer.archs)
+    n = paths_n // sampler.weight_sets  # a mixture draws (weight set, architecture) pairs; it ranks architectures
+    assert n == 36 or n == 6561
     p = sampler.probabilities()
     assert p.shape == (n,) and (p >= 0).all() and p.sum() == pytest.approx(1.0)
     for k in (1, 4):
@@ -58,7 +60,9 @@ def test_sampler_probabilities_selection_and_drawn_paths_are_valid(name):
         assert 1 <= len(chosen) <= k and len(set(chosen)) == len(chosen)
         assert all(isinstance(i, int) and 0 <= i < n for i in chosen)
     paths = sampler.sample_paths(np.random.default_rng(0))
-    assert paths and all(0 <= int(i) < n for i in paths)
+    assert paths and all(0 <= int(i) < paths_n for i in paths)
+    assert sampler.weight_set_of().shape == (n,) and (0 <= sampler.weight_set_of()).all()
+    assert (sampler.weight_set_of() < sampler.weight_sets).all()
     x, y = synthetic_images(4, 9)
     logits = trainer.model(x.float() / 255.0, trainer.archs[int(paths[0])])  # a drawn path runs forward
     assert logits.shape == (4, 10) and torch.isfinite(logits).all()

@@ -64,3 +64,38 @@ def test_default_tree_has_one_level_per_layer_and_only_valid_leaves(space):
     assert paths.shape == (36, 9)
     assert np.all(paths.sum(1) == 2)
     assert len({tuple(p) for p in paths}) == 36
+
+
+# Thesis Table 2.7: backbone, searched layers, poolings, search-space size and feature-map sizes.
+TABLE_2_7 = [("pooling", 10, 2, 36, [32, 16, 8], "[4,3,3]"),
+             ("pooling-resnet18", 9, 3, 56, [32, 16, 8, 4], "[3,2,2,2]"),
+             ("pooling-resnet50", 17, 3, 560, [32, 16, 8, 4], "[4,4,6,3]"),  # §2.3.5: default [4,4,6,3]
+             ("pooling-resnet50-224", 16, 3, 455, [56, 28, 14, 7], "[3,4,6,3]"),  # Table 2.5: default [3,4,6,3]
+             ("pooling-resnet18-224", 8, 3, 35, [56, 28, 14, 7], "[2,2,2,2]")]  # Table 2.6: default [2,2,2,2]
+
+
+@pytest.mark.parametrize("name, layers, pools, size, maps, default", TABLE_2_7)
+def test_table_2_7_spaces(name, layers, pools, size, maps, default):
+    from math import comb
+
+    sp = get_space(name)
+    archs = sp.enumerate()
+    assert len(archs) == sp.size() == size == comb(layers - 1, pools) == len(set(archs))
+    assert sp.choices_per_decision() == [2] * (layers - 1) and all(sum(a) == pools for a in archs)
+    assert sp.format(sp.default_arch()) == default and sp.parse(default) == sp.default_arch()
+    assert all(sp.parse(sp.format(a)) == a for a in archs[:: max(1, size // 20)])
+    # the feature maps of the default network, as Table 2.7 prints them
+    net = sp.build_supernet(num_classes=7, width=1 / 16)
+    seen = []
+    hooks = [layer.register_forward_hook(lambda m, i, o: seen.append(o.shape[-1])) for layer in net.layers]
+    x = torch.randn(1, 3, sp.backbone.input_size, sp.backbone.input_size)
+    with torch.no_grad():
+        net.eval()
+        assert net(x, sp.default_arch()).shape == (1, 7)
+    for h in hooks:
+        h.remove()
+    assert sorted(set(seen), reverse=True) == maps  # each layer's output size, along the default network
+    assert [seen.count(m) for m in maps] == [int(n) for n in default.strip("[]").split(",")]
+    # channels fixed per layer index: every configuration has the same parameters
+    counts = {sum(p.numel() for p in sp.build_network(a, width=1 / 16).parameters()) for a in (archs[0], archs[-1])}
+    assert len(counts) == 1

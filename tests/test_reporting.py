@@ -32,21 +32,49 @@ def test_method_rows_aggregate_seeds_and_tolerate_missing_tree_fields():
     assert out.set_index("method").loc["uniform", "delta_avg_acc"] == pytest.approx(0.1)
 
 
-def test_table1_keeps_reference_rows_and_marks_unimplemented_methods(tmp_path):
+def test_table1_keeps_reference_rows_and_takes_the_mixtures_row_from_the_chapter_2_run(tmp_path):
     paths = []
-    for m, seed in (("uniform", 0), ("mcts", 0)):
-        d = tmp_path / m / f"s{seed}"
+    for space, m, seed in (("pooling", "uniform", 0), ("pooling", "mcts", 0), ("pooling-ch2", "mixtures", 0)):
+        d = tmp_path / space / m / f"s{seed}"
         d.mkdir(parents=True)
-        (d / "summary.json").write_text(json.dumps(summary(m, seed, 90.0, 20, 0.1)))
+        (d / "summary.json").write_text(json.dumps({**summary(m, seed, 91.0, 7, 0.1), "space": space}))
         paths.append(d / "summary.json")
-    cfg = {"preset": "demo", "config_hash": "abc", "methods": {"uniform": {}, "mcts": {}},
+    cfg = {"preset": "demo", "config_hash": "abc", "methods": {"uniform": {}, "mcts": {}, "mixtures": {}},
            "pooling": {"ground_truth": "published"}}
     frame = catalogue.get("table1").builder(cfg, paths)
     assert list(frame["method"]) == ["default", "uniform", "mcts", "mixtures", "best"]
     row = frame.set_index("method").loc["mixtures"]
-    assert row["arch"] == "not implemented" and row["published_avg_acc"] == 91.36
+    assert row["published_avg_acc"] == 91.36 and row["delta_avg_acc"] == pytest.approx(91.0 - 91.36)
+    assert row["protocol"].startswith("Chapter 2 run") and row["space"] == "pooling-ch2"
     assert frame.set_index("method").loc["default", "best_rank"] == 15
     assert set(frame["preset"]) == {"demo"}
+
+
+def test_table2_2_rows_per_setting_with_weight_sets_and_paths_computed_from_the_space(tmp_path):
+    """Thesis Table 2.2: SPOS in three settings lands on three rows; weight sets and paths come from the space
+    (3^9 = 19,683 where DARTS prints 19,638; one weight set per resolution is 3 where the seed prints 4)."""
+    paths = []
+    runs = (("pooling-ch2", "uniform"), ("pooling-ch2", "mixtures"), ("pooling-ch2-res", "uniform"),
+            ("pooling-ch2-res-all", "uniform"))
+    for space, m in runs:
+        d = tmp_path / space / m / "s0"
+        d.mkdir(parents=True)
+        (d / "summary.json").write_text(json.dumps({**summary(m, 0, 90.5, 9, 0.1), "space": space}))
+        paths.append(d / "summary.json")
+    cfg = {"preset": "demo", "config_hash": "abc",
+           "methods": {"uniform": {"label": "Uniform"}, "mixtures": {"label": "Mix", "sampler_options": {"models": 4}}},
+           "pooling-ch2": {"space": "pooling"}, "pooling-ch2-res": {"space": "pooling-resolution"},
+           "pooling-ch2-res-all": {"space": "pooling-resolution-all"}}
+    frame = catalogue.get("thesis_table2_2").builder(cfg, paths).set_index(["space", "method"])
+    assert frame.loc[("pooling-ch2-res-all", "uniform"), "label"] == "SPOS, not shared (all paths)"
+    assert frame.loc[("pooling-ch2-res-all", "uniform"), "paths"] == 19_683
+    assert frame.loc[("pooling-ch2-res", "uniform"), "paths"] == 36
+    assert frame.loc[("pooling-ch2-res", "uniform"), "weight_sets"] == 3
+    assert frame.loc[("pooling-ch2", "mixtures"), "weight_sets"] == 4
+    assert frame.loc[("pooling-ch2", "mixtures"), "delta_best_acc"] == pytest.approx(90.5 - 91.55)
+    darts = frame.loc[("pooling-ch2", "darts")]
+    assert darts["arch"].startswith("not implemented") and darts["delta_paths"] == 19_683 - 19_638
+    assert "19,638" in darts["note"] and np.isnan(darts["best_acc"])
 
 
 def test_table5_2_puts_every_representation_beside_its_published_cell_per_setting(tmp_path):
@@ -204,9 +232,12 @@ def test_a_run_with_another_reward_cannot_feed_a_published_row(tmp_path):
 # paper App. B.1 (pooling, nb-macro), thesis §4.4.4 (pooling-ch4, nb201), App. II.2 (the -ch5 settings),
 # Table 5.3's three datasets and paper §5.4 (ImageNet).
 ROW_SETTINGS = {
-    **{t: {"pooling"} for t in ("table1", "table2", "table7", "table9")},
+    **{t: {"pooling"} for t in ("table2", "table7", "table9")},
+    "table1": {"pooling", "pooling-ch2"},  # the Mixtures row is the Chapter 2 (M = 4) run
+    "thesis_table2_2": {"pooling-ch2", "pooling-ch2-res", "pooling-ch2-res-all"},
+    "thesis_table2_3": {"pooling-ch2", "pooling-ch2-res"},
     **{t: {"pooling", "nb-macro"} for t in ("table8", "table10", "table11")},
-    "thesis_table4_1": {"pooling", "pooling-ch4"}, "thesis_table4_3": {"pooling", "pooling-ch4"},
+    "thesis_table4_1": {"pooling", "pooling-ch2", "pooling-ch4"}, "thesis_table4_3": {"pooling", "pooling-ch4"},
     "table3": {"nb-macro"}, "table6": {"nb-macro"},
     "thesis_table4_2": {"nb201"}, "thesis_table4_4": {"nb201"},
     "thesis_table5_1": {"pooling-ch5", "nb-macro-ch5"}, "thesis_table5_2": {"pooling-ch5", "nb-macro-ch5"},
@@ -217,6 +248,8 @@ ROW_SETTINGS = {
 # (epochs, batch, lr, weight decay) of each setting's search in the paper preset, as the seeds print them.
 SEARCH_PROTOCOL = {
     "pooling": (400, 256, 0.05, None), "pooling-ch4": (500, 256, 0.1, 1e-2), "pooling-ch5": (300, 512, 0.1, 1e-3),
+    # thesis §2.4 (ResNet20): lr 0.1, weight decay 1e-3, batch 256; the 100 epochs per weight set are an assumption
+    **{s: (None, 256, 0.1, 1e-3) for s in ("pooling-ch2", "pooling-ch2-res", "pooling-ch2-res-all")},
     "nb-macro": (120, 256, None, None), "nb-macro-ch5": (50, 512, 0.1, None),
     **{s: (50, None, 0.025, None) for s in ("nb201", "nb201-c10", "nb201-c100", "nb201-in16")},
     **{s: (100, 512, 0.1, None) for s in ("mobilenet-imagenet-280", "mobilenet-imagenet-330")},
@@ -304,8 +337,9 @@ def test_sampling_method_tables_are_read_from_the_method_registry():
         frame = catalogue.get(name).builder(cfg, []).set_index("method")
         assert list(frame.index) == ["uniform", "independent", "boltzmann", "mixtures", "mcts", "mcts-reg",
                                      "mcts-learned"]
-        assert frame.drop(index="mixtures")["matches"].astype(bool).all()
-        assert frame.at["mixtures", "structure"] == "not implemented" and pd.isna(frame.at["mixtures", "matches"])
+        assert frame["matches"].astype(bool).all()
+        assert frame.at["mixtures", "structure"] == "Flat (partitioned)" and frame.at["mixtures", "sampler"] == \
+            "balanced-mixture"
         assert frame.at["mcts-learned", "tree"] == "learned" and frame.at["boltzmann", "structure"] == "Flat"
         assert "regularization" in frame.at["mcts-reg", "sampling_method"]
     assert catalogue.get("thesis_tableA1_1").builder(cfg, []).set_index("method").at[

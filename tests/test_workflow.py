@@ -76,7 +76,8 @@ def test_bad_config_stops_before_any_job(tmp_path):
 
 def test_tiny_end_to_end_run(tmp_path):
     cfg = tiny_config(tmp_path)
-    targets = ["tables/pooling_uniform_tau.csv", "figures/thesis_fig2_5.png", "results/demo/pooling/standalone/pack0_s0.json"]
+    # the figure reads the same uniform run as the table (thesis Fig. 5.4's density trace)
+    targets = ["tables/pooling_uniform_tau.csv", "figures/thesis_fig5_4.png", "results/demo/pooling/standalone/pack0_s0.json"]
     # Targets first: --configfile takes several values and would swallow them.
     out = run([*targets, "--cores", "2", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path),
                "--configfile", str(cfg)], REPO)
@@ -85,12 +86,12 @@ def test_tiny_end_to_end_run(tmp_path):
     assert set(tau["preset"]) == {"demo"} and tau["config_hash"].nunique() == 1
     assert set(tau["space"]) == {"pooling-ch5"}  # the protocol of the published 0.16 (thesis Table 5.1)
     assert -1 <= tau["kendall_tau"].iloc[-1] <= 1
-    assert (tmp_path / "figures/thesis_fig2_5.pdf").stat().st_size > 0
+    assert (tmp_path / "figures/thesis_fig5_4.pdf").stat().st_size > 0
     rows = json.loads((tmp_path / "results/demo/pooling/standalone/pack0_s0.json").read_text())
     assert [r["arch"] for r in rows] == ["[4,3,3]", "[7,1,2]"]  # one pack, trained concurrently
     assert all(0 <= r["test_acc"] <= 100 and r["pack_size"] == 2 for r in rows)
-    assert (tmp_path / "benchmarks/demo/pooling/search/uniform_s0.tsv").exists()
-    assert (tmp_path / "logs/demo/pooling/search/uniform_s0.log").read_text().count("epoch") >= 2
+    assert (tmp_path / "benchmarks/demo/pooling-ch5/search/uniform_s0.tsv").exists()
+    assert (tmp_path / "logs/demo/pooling-ch5/search/uniform_s0.log").read_text().count("epoch") >= 2
 
 
 def test_multi_gpu_profile_launches_the_search_with_torchrun(tmp_path):

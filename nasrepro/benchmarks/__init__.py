@@ -7,6 +7,8 @@ from nasrepro.registry import resolve
 
 BENCHMARKS: dict[str, str] = {
     "pooling": "nasrepro.benchmarks.pooling:load_pooling",
+    "pooling-resolution": "nasrepro.benchmarks.pooling:load_pooling_resolution",
+    "pooling-resolution-all": "nasrepro.benchmarks.pooling:load_pooling_resolution",
     "nb-macro": "nasrepro.benchmarks.nb_macro:load_nb_macro",
     "nb201": "nasrepro.benchmarks.nb201:load_nb201",
 }

@@ -25,3 +25,13 @@ def load_pooling() -> GroundTruth:
         raise RuntimeError("shipped pooling table is not in Table 2.1 order; the package data is damaged")
     return GroundTruth("pooling", archs, df.test_acc_mean.to_numpy(), df.test_acc_std.to_numpy(),
                        source="thesis Table 2.1")
+
+
+def load_pooling_resolution() -> GroundTruth:
+    """Table 2.1 on the paths of the per-resolution spaces (``pooling-resolution``, ``-all``): the 36
+    benchmark paths keep their accuracies; the other 19,647 paths have no ground truth."""
+    from nasrepro.spaces.resolution import flags_to_resolutions
+
+    gt = load_pooling()
+    return GroundTruth("pooling-resolution", [flags_to_resolutions(a) for a in gt.archs], gt.accuracy, gt.std,
+                       source="thesis Table 2.1 (the 36 benchmark paths)")

@@ -39,10 +39,9 @@ class BSEResult:
 
 def bse_sampler(encodings: np.ndarray, choices: list[int], tau_end: float, beta: float = 0.95) -> BoltzmannSampler:
     """The BSE distribution of Eq. 2.6 as a sampler: ``1/T`` linear from ``TAU_START`` to ``tau_end``."""
-    if not tau_end > TAU_START:
-        raise ConfigError(f"BSE tau_end must exceed the starting inverse temperature {TAU_START}, got {tau_end}")
-    return BoltzmannSampler(encodings, choices, schedule="inverse_linear", t_start=1.0 / TAU_START,
-                            t_end=1.0 / tau_end, beta=beta)
+    from nasrepro.samplers.boltzmann import BSESampler
+
+    return BSESampler(encodings, choices, tau_end=tau_end, beta=beta)
 
 
 def bse_search(sampler: BoltzmannSampler, score: Callable[[int, int], float], iterations: int,

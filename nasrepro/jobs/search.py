@@ -23,6 +23,7 @@ from nasrepro.evaluation.ranking import (chosen_ground_truth, distinct_paths, ra
                                          select_final)
 from nasrepro.io import write_csv, write_json
 from nasrepro.spaces import get_space
+from nasrepro.spaces.mixture import build_mixture, evaluation_model, fold_visits, joint_archs, joint_label
 from nasrepro.spaces.population import network_cost, population, section_supernet
 from nasrepro.training.distributed import init_from_env
 from nasrepro.training.optim import OptimConfig
@@ -62,12 +63,14 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     sampler = methods.make_sampler_for(method, scfg, space, archs, tree)
     plan = methods.phases(method, scfg)
     reward = Reward.from_dict(methods.reward_options(method, scfg))
-    optim = OptimConfig.from_dict(methods.search_protocol(scfg["search"], sampler))
+    optim = OptimConfig.from_dict(methods.search_protocol(methods.search_section(method, scfg), sampler))
     rng = seed_everything(seed)
-    supernet = section_supernet(space, split.num_classes, scfg)
+    # a balanced mixture (thesis §2.2.2) trains M weight sets: its paths are (weight set, architecture) pairs
+    sets = int(sampler.weight_sets)
+    supernet = build_mixture(lambda: section_supernet(space, split.num_classes, scfg), sets)
     train = make_loader(scfg, split.train, optim.batch_size, runtime, seed, augment=True)
     val = make_loader(scfg, split.val, optim.batch_size, runtime, seed + 10_000, augment=False)
-    trainer = SupernetTrainer(supernet, archs, sampler, plan, optim, runtime, train, val, rng,
+    trainer = SupernetTrainer(supernet, joint_archs(archs, sets), sampler, plan, optim, runtime, train, val, rng,
                               checkpoint=out_dir / "search.ckpt.pt", reward=reward,
                               checkpoint_every=scfg["search"].get("checkpoint_every", 1), log=log,
                               epoch_hook=density_trace_hook(scfg, len(archs)),
@@ -80,9 +83,11 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
 
     ev = scfg["evaluation"]
     vx, vy = eval_tensors(scfg, split.val, runtime, ev.get("val_images"))
+    model = evaluation_model(trainer.model, archs, sampler.weight_set_of())  # a mixture: argmax_m p(m|c)
+    visits = fold_visits(result.visits, len(archs))
 
     def score(indices) -> np.ndarray:
-        return evaluate_architectures(trainer.model, [archs[i] for i in indices], vx, vy, runtime, ev["batch_size"],
+        return evaluate_architectures(model, [archs[i] for i in indices], vx, vy, runtime, ev["batch_size"],
                                       progress=progress_logger(log, "ranking"))
 
     # ImageNet has no tabular ground truth (ground_truth: none): the found network is retrained instead
@@ -91,7 +96,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     chosen, cand_acc = select_final(sampler, len(archs), ranking.indices, ranking.supernet_acc,
                                     scfg["selection"]["k"], rng, score)
     arch = archs[chosen]
-    bse = _bse_summary(scfg, space, archs, trainer.model, vx, vy, runtime, gt, seed, log)
+    bse = _bse_summary(scfg, space, archs, model, vx, vy, runtime, gt, seed, log)
     summary = {
         "space": space_name, "method": method_name, "label": method["label"], "seed": seed,
         "preset": cfg["preset"], "config_hash": cfg["config_hash"],
@@ -107,17 +112,17 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
         "train_seconds": result.seconds,
         # forward/backward passes of the search: equal for every method at equal cost (methods.search_protocol)
         "search_epochs": optim.epochs,
-        "path_steps": int(result.visits.sum()),  # every path trained on every step, counted by the trainer
+        "path_steps": int(visits.sum()),  # every path trained on every step, counted by the trainer
         "device": torch.cuda.get_device_name(runtime.device) if runtime.device.type == "cuda" else "cpu",
-        "unique_visited": int((result.visits > 0).sum()), "ranked_archs": len(ranking.indices),
+        "unique_visited": int((visits > 0).sum()), "ranked_archs": len(ranking.indices),
         "population_size": len(archs),
         **(ranking_summary(ranking.supernet_acc, ranking.gt_acc) if gt is not None else {}),
         **sampler.diagnostics(ranking.reps),
         **{k: v for k, v in tree_info.items() if isinstance(v, (int, float, str))},
         **bse,
     }
-    _write_search_outputs(out_dir, space, archs, ranking, result, sampler.probabilities(), sampler.per_arch(),
-                          summary)
+    _write_search_outputs(out_dir, space, archs, ranking, result, visits, sampler.probabilities(),
+                          sampler.per_arch(), summary, joint_label(space.format, archs, sets))
     found = (f"rank {summary['gt_rank']}, tau {summary.get('kendall_tau', float('nan')):.3f}" if gt is not None
              else f"no ground truth; {summary.get('macs_m', float('nan')):.1f} M MACs, retrain it")
     log(f"{method['label']} seed {seed}: chose {summary['arch']} ({found})")
@@ -152,19 +157,20 @@ def _rank(space, archs, gt, limit: int | None, score: Callable, partial: Path, l
     return Ranking(ranked, supernet_acc, gt_acc, reps)
 
 
-def _write_search_outputs(out_dir: Path, space, archs, ranking: Ranking, result, probs: np.ndarray,
-                          per_arch: dict[str, np.ndarray], summary: dict) -> None:
+def _write_search_outputs(out_dir: Path, space, archs, ranking: Ranking, result, visits: np.ndarray,
+                          probs: np.ndarray, per_arch: dict[str, np.ndarray], summary: dict,
+                          path_label: Callable[[int], str]) -> None:
     ranked = ranking.indices
     write_csv(out_dir / "arch_eval.csv", pd.DataFrame({
         "arch": [space.format(archs[i]) for i in ranked], "index": [space.display_index(archs[i]) for i in ranked],
-        "supernet_val_acc": ranking.supernet_acc, "gt_acc": ranking.gt_acc, "visits": result.visits[ranked],
+        "supernet_val_acc": ranking.supernet_acc, "gt_acc": ranking.gt_acc, "visits": visits[ranked],
         "probability": probs[ranked],
         **{name: np.asarray(values)[ranked] for name, values in per_arch.items()},  # the sampler's own columns
     }))
-    trace, visits, history = split_history(result.history, lambda i: space.format(archs[i]))
+    trace, epoch_visits, history = split_history(result.history, path_label)
     # always written (a header when search.density_trace is off) so the workflow can name it as an output
     write_csv(out_dir / "density_trace.csv", trace)
-    write_csv(out_dir / "visits.csv", visits)
+    write_csv(out_dir / "visits.csv", epoch_visits)
     write_csv(out_dir / "history.csv", history)
     write_json(out_dir / "summary.json", summary)  # last: a summary implies the other outputs exist
     (out_dir / "ranking.partial.npz").unlink(missing_ok=True)

@@ -67,6 +67,7 @@ QUOTED = "quoted from its paper (not reproduced)"
 CH4_PROTOCOLS = {
     "pooling": "Chapter 3 run (paper App. B.1): the thesis prints paper Table 1's values for this row",
     "pooling-ch4": "Chapter 4 run (thesis §4.4.4: 500 epochs, lr 0.1 cosine, weight decay 1e-2, batch 256)",
+    "pooling-ch2": "Chapter 2 run (thesis §2.4: M = 4 weight sets, lr 0.1 cosine, weight decay 1e-3, batch 256)",
 }
 
 
@@ -321,3 +322,70 @@ def table4(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
     rows += [{"space": "outside-budget", "method": m, "label": label, "arch": QUOTED}
              for m, label in published.PAPER_TABLE4_QUOTED["outside-budget"].items()]
     return tag(with_published(pd.DataFrame(rows), published.PAPER_TABLE4), cfg)
+
+
+# ---------------------------------------------------------------------------------------------- thesis Ch. 2
+CH2_SETTING = "pooling-ch2"
+# DARTS over the multi-scale resolution block (Eq. 2.4): the per-layer argmax of alpha spans every resolution
+# sequence after the fixed first layer, the paths of the pooling-resolution-all space.
+DARTS_SETTING = "pooling-ch2-res-all"
+DARTS_WEIGHT_SETS = {"darts": 1, "darts-gaea": 1, "darts-ns-same": 3, "darts-ns-rnd": 3}
+DARTS_MISSING = ("needs the multi-scale resolution block (Eq. 2.4) and a bi-level DARTS trainer, which the harness "
+                 "does not have yet")
+
+
+def _weight_sets(cfg: dict, setting: str, method: str) -> int | None:
+    """Weight copies per block: M for a mixture, one per resolution in the per-resolution spaces, else 1."""
+    from nasrepro.spaces.resolution import RESOLUTIONS
+
+    if method in DARTS_WEIGHT_SETS:
+        return DARTS_WEIGHT_SETS[method]
+    if method in ("default", "best") or setting not in cfg:
+        return None
+    if space_of(cfg, setting).startswith("pooling-resolution"):
+        return RESOLUTIONS
+    return int((cfg["methods"][method].get("sampler_options") or {}).get("models", 1))
+
+
+def _paths(cfg: dict, setting: str, method: str) -> int | None:
+    from nasrepro.spaces.population import population
+
+    setting = DARTS_SETTING if method in DARTS_WEIGHT_SETS else setting
+    if method in ("default", "best") or setting not in cfg:
+        return None
+    return len(population(cfg[setting], get_space(space_of(cfg, setting))))
+
+
+def ch2_table(pub: dict, labels: dict[tuple[str, str], str], not_implemented: dict[str, str],
+              structure: bool = False) -> Callable:
+    """Thesis Tables 2.2 and 2.3: the method rows of the Chapter 2 settings (``pooling-ch2`` and its
+    per-resolution variants), each labelled by its (setting, method) as the table prints it, with the
+    Default and Best rows. ``structure`` adds Table 2.2's weight sets per block and paths, computed from the
+    setting's space, beside the printed values, with a ``note`` where they differ."""
+    inner = method_table(CH2_SETTING, pub, "[4,3,3]", not_implemented=not_implemented)
+
+    def build(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
+        rows = inner(cfg, inputs)
+        rows["label"] = [labels.get((sp, m), lab) for sp, m, lab in zip(rows["space"], rows["method"], rows["label"])]
+        rows.loc[rows["arch"] == NOT_IMPLEMENTED, "arch"] = f"{NOT_IMPLEMENTED}: {DARTS_MISSING}"
+        if structure:
+            rows["weight_sets"] = [_weight_sets(cfg, sp, m) for sp, m in zip(rows["space"], rows["method"])]
+            rows["paths"] = [_paths(cfg, sp, m) for sp, m in zip(rows["space"], rows["method"])]
+            notes = []
+            for _, r in rows.iterrows():
+                note = []
+                if pd.notna(r.get("published_paths")) and r["paths"] is not None and r["paths"] != r["published_paths"]:
+                    note.append(f"printed {int(r['published_paths']):,} paths, the space has {int(r['paths']):,} (3^9)")
+                if (pd.notna(r.get("published_weight_sets")) and r["weight_sets"] is not None
+                        and r["weight_sets"] != r["published_weight_sets"]):
+                    note.append(f"printed {int(r['published_weight_sets'])} weight sets; one per resolution is "
+                                f"{int(r['weight_sets'])}")
+                notes.append("; ".join(note))
+            rows["note"] = notes
+            for f in ("weight_sets", "paths"):
+                rows["delta_" + f] = pd.to_numeric(rows[f], errors="coerce") - pd.to_numeric(rows["published_" + f],
+                                                                                             errors="coerce")
+        return rows
+
+    build.published, build.rewards = pub, None
+    return build

@@ -15,6 +15,10 @@ from nasrepro.reporting.tables import tag
 NOT_IMPLEMENTED = "not implemented"
 
 
+# Paper Table 5's "Search Space Structure" for a sampler class's ``structure``
+STRUCTURE_NAMES = {"flat": "Flat", "hierarchical": "Hierarchical", "partitioned": "Flat (partitioned)"}
+
+
 def sampling_methods(pub: dict[str, dict], labels: dict[str, str]) -> Callable:
     """One row per printed method: structure and sampling read from its sampler class (``structure``,
     ``summary``), its tree kind and options in the config's method registry."""
@@ -38,7 +42,7 @@ def sampling_methods(pub: dict[str, dict], labels: dict[str, str]) -> Callable:
                     text += f" + regularization (node communication, reg = {reg:g})"
                 if hierarchical:
                     text += f"; {tree} tree"
-                row.update(structure="Hierarchical" if hierarchical else "Flat", tree=tree, sampling_method=text,
+                row.update(structure=STRUCTURE_NAMES[cls.structure], tree=tree, sampling_method=text,
                            sampler=method["sampler"])
             row.update({f"published_{k}": v for k, v in printed.items()})
             row["matches"] = (None if method is None  # a row we do not run has nothing to compare

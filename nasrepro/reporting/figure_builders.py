@@ -26,10 +26,54 @@ def _by_method(inputs: list[Path], name: str) -> dict[str, list[Path]]:
     return groups
 
 
+def interference_accuracies(inputs: list[Path]) -> "pd.DataFrame":
+    """Thesis Fig. 2.3's bars: each configuration's validation accuracy trained alone (a setting over it
+    only) and trained together with the other in one network (the setting over both); mean over seeds."""
+    import pandas as pd
+
+    rows = []
+    for path in inputs:
+        setting, _, seed = search_run_of(path)
+        frame = pd.read_csv(path, dtype={"arch": str})
+        together = len(frame) > 1
+        rows += [{"arch": a, "trained": "combination" if together else "alone", "seed": seed, "val_acc": v}
+                 for a, v in zip(frame["arch"], frame["supernet_val_acc"])]
+    out = pd.DataFrame(rows).groupby(["arch", "trained"], sort=False)["val_acc"].agg(["mean", "std", "count"])
+    return out.reset_index()
+
+
+def thesis_fig2_3(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
+    """Interference: early and late pooling trained alone, then sampled uniformly in one shared network."""
+    from nasrepro.reporting.figures import plt, save, stamp
+
+    acc = interference_accuracies([p for p in inputs if p.name == "arch_eval.csv"])
+    archs = list(dict.fromkeys(acc["arch"]))
+    if set(acc["trained"]) != {"alone", "combination"}:
+        raise ConfigError("thesis Fig. 2.3 needs the runs of each configuration alone and of both together")
+    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    x = np.arange(len(archs))
+    for k, trained in enumerate(("alone", "combination")):
+        part = acc[acc["trained"] == trained].set_index("arch").reindex(archs)
+        ax.bar(x + (k - 0.5) * 0.38, part["mean"], 0.38, yerr=part["std"].fillna(0), capsize=3, label=trained)
+    ax.set_xticks(x, archs)
+    ax.set_xlabel("pooling configuration")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_title("Interference: early vs late pooling, alone and combined", fontsize=9)
+    ax.legend(fontsize=7)
+    stamp(fig, cfg)
+    save(fig, pdf, png)
+
+
 def thesis_fig2_5(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
+    """Balanced mixtures of M supernets (M from each run's method), supernet accuracy against ground truth."""
     evals = [p for p in inputs if p.name == "arch_eval.csv"]
-    labels = [f"uniform, seed {search_run_of(p)[2]}" for p in evals]
-    figures.supernet_vs_ground_truth(cfg, evals, labels, "Pooling: uniform supernet vs ground truth (M = 1)", pdf, png)
+    labels = []
+    for p in evals:
+        _, method, seed = search_run_of(p)
+        models = cfg["methods"][method].get("sampler_options", {}).get("models", 1)
+        labels.append(f"M = {models}, seed {seed}")
+    figures.supernet_vs_ground_truth(cfg, evals, labels, "Pooling: balanced mixtures of M supernets vs ground truth",
+                                     pdf, png)
 
 
 def fig3(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:

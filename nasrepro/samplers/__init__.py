@@ -16,10 +16,12 @@ SAMPLERS: dict[str, str] = {
     "uniform": "nasrepro.samplers.uniform:UniformSampler",
     "independent": "nasrepro.samplers.independent:IndependentSampler",
     "boltzmann": "nasrepro.samplers.boltzmann:BoltzmannSampler",
+    "bse": "nasrepro.samplers.boltzmann:BSESampler",
     "mcts": "nasrepro.samplers.mcts:MCTSSampler",
     "density": "nasrepro.samplers.density:DensitySampler",
     "fair": "nasrepro.samplers.fair:FairSampler",
     "iterative-mcts": "nasrepro.samplers.iterative_mcts:IterativeMCTSSampler",
+    "balanced-mixture": "nasrepro.samplers.mixture:BalancedMixtureSampler",
 }
 
 

@@ -39,8 +39,12 @@ class Sampler(ABC):
     guides_selection: bool = False  # True only with an overridden ``probabilities`` (see module docstring)
     paths_per_step: int = 1
     epoch_scale: float = 1.0  # the setting's epochs times this are trained (iterative MCTS, thesis Fig. 4.2a)
+    # M > 1: the sampler trains M weight sets (balanced mixtures, thesis §2.2.2). ``sample``, ``sample_paths``
+    # and ``update`` then index the M * N (weight set, architecture) pairs, m * N + i (``nasrepro.spaces.mixture``);
+    # ``probabilities``, ``select``, ``per_arch`` and ``weight_set_of`` stay over the N architectures.
+    weight_sets: int = 1
     # Paper Table 5 / thesis Table A I-1 ("Summary of sampling methods"), built from these two:
-    structure: str = "flat"  # "flat" (over architectures) or "hierarchical" (over a tree's nodes)
+    structure: str = "flat"  # "flat" (over architectures), "hierarchical" (a tree's nodes) or "partitioned" (M weight sets)
     summary: str = ""  # how it samples, in a few words
 
     def __init__(self, encodings: np.ndarray, choices: list[int]):
@@ -95,6 +99,11 @@ class Sampler(ABC):
         """Extra columns for the run's ``arch_eval.csv``, one value per architecture of the population
         (the density sampler's densities and gradient projection, thesis Figs. 5.1 and 5.2). Default: none."""
         return {}
+
+    def weight_set_of(self) -> np.ndarray:
+        """For each architecture of the population, the weight set that scores it after training
+        (``weight_sets`` > 1 only). Default: the one weight set."""
+        return np.zeros(self.population_size, dtype=np.int64)
 
     def state_dict(self) -> dict[str, Any]:
         return {"progress": self.progress}

@@ -122,3 +122,24 @@ class BoltzmannSampler(AnnealedSampler):
         self.has = from_state(state["has"], bool)
         self._sum = float(state["sum"])
         self._count = int(state["count"])
+
+
+class BSESampler(BoltzmannSampler):
+    """Boltzmann Softmax Exploration (thesis Eq. 2.6, §2.3.4) as the supernet's sampler, thesis Table 2.3's
+    "SBE": p(c) = softmax(tau a_c) with the inverse temperature tau linear from 1 to ``tau_end``, and a
+    uniform warm-up of ``search.warmup_fraction`` (a method's ``search: {warmup_fraction: ...}``; "SBE + Unif.
+    Smp."). The same distribution searches a trained supernet (``nasrepro.evaluation.bse``). The seed gives no
+    end value: ``tau_end`` 400 (assumption: 1 / 0.0025, the paper's end temperature of Boltzmann sampling)."""
+
+    name = "bse"
+    summary = "Boltzmann softmax exploration (inverse temperature rising linearly from 1)"
+    phase_plan = "warmup"
+
+    def __init__(self, encodings: np.ndarray, choices: list[int], tau_end: float = 400.0, beta: float = 0.95):
+        from nasrepro.evaluation.bse import TAU_START
+
+        if not tau_end > TAU_START:
+            raise SamplerConfigError(f"BSE tau_end must exceed the starting inverse temperature {TAU_START}, "
+                                     f"got {tau_end}")
+        super().__init__(encodings, choices, schedule="inverse_linear", t_start=1.0 / TAU_START,
+                         t_end=1.0 / float(tau_end), beta=beta)

@@ -26,7 +26,7 @@ def measure_overhead(
     rng = np.random.default_rng(0) if rng is None else rng
     steps = max(1, int(steps))
     n = sampler.population_size
-    acc = rng.uniform(0.5, 0.95, size=n)
+    acc = rng.uniform(0.5, 0.95, size=n * sampler.weight_sets)  # a mixture draws (weight set, architecture) pairs
     noise = rng.normal(0.0, 0.02, size=steps + warmup)
     t_sample = np.empty(steps, dtype=np.float64)
     t_update = np.empty(steps, dtype=np.float64)

@@ -12,6 +12,14 @@ from nasrepro.registry import resolve
 
 SPACES: dict[str, str] = {
     "pooling": "nasrepro.spaces.pooling:PoolingSpace",
+    # thesis Table 2.7: the pooling spaces of deeper backbones
+    "pooling-resnet18": "nasrepro.spaces.pooling:ResNet18PoolingSpace",
+    "pooling-resnet50": "nasrepro.spaces.pooling:ResNet50PoolingSpace",
+    "pooling-resnet50-224": "nasrepro.spaces.pooling:ResNet50ImageNetPoolingSpace",
+    "pooling-resnet18-224": "nasrepro.spaces.pooling:ResNet18ImageNetPoolingSpace",
+    # thesis Table 2.2: one weight set per resolution (SPOS "Not shared"), over the 36 or all 19,683 paths
+    "pooling-resolution": "nasrepro.spaces.resolution:ResolutionBenchmarkSpace",
+    "pooling-resolution-all": "nasrepro.spaces.resolution:ResolutionSpace",
     "nb-macro": "nasrepro.spaces.nb_macro:NBMacroSpace",
     "nb201": "nasrepro.spaces.nb201:NB201Space",
     "mobilenet-imagenet": "nasrepro.spaces.mobilenet:MobileNetImageNetSpace",

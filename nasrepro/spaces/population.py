@@ -9,10 +9,12 @@ from nasrepro.spaces.base import Arch, SearchSpace
 
 
 def population(scfg: dict, space: SearchSpace) -> list[Arch]:
-    """The whole space, or, for a space too large to enumerate (ImageNet MobileNet, 13^21), the
+    """The architectures a setting names (``population_archs``), the whole space, or, for a space too large to enumerate (ImageNet MobileNet, 13^21), the
     FLOPs-budget population of the section (``budget_mmacs``, ``population_size``):
     ``spaces.budget.budget_population`` with seed 0, so every method, seed and job of a setting shares
     one population."""
+    if scfg.get("population_archs"):  # a setting over a few named architectures (thesis Fig. 2.3)
+        return [space.parse(a) for a in scfg["population_archs"]]
     if "budget_mmacs" not in scfg:
         return space.enumerate()
     return _budget_population(space.name, float(scfg["budget_mmacs"]), int(scfg.get("population_size", 10_000)))
