@@ -141,6 +141,7 @@ TABLE4_4_METHODS = ("iterative-mcts-b1", "iterative-mcts-b2", "iterative-mcts", 
 TABLE5_3_METHODS = ("uniform", "fairnas", "debiased-k100")
 TABLE5_4_METHODS = ("debiased-k5", "debiased-k50", "debiased-k100", "debiased-k200")
 # Thesis Fig. 2.5: balanced mixtures of M = 1, 2, 4, 8 supernets (M = 4 is the Mixtures row of the tables).
+DARTS_METHODS = ("darts", "darts-ns-same", "darts-ns-rnd")
 TABLE2_3_METHODS = ("bse-unif", "mcts-ucb", "bse", "mcts-ucb-unif", "mixtures")
 FIG2_3_SETTINGS = ("pooling-ch2-early", "pooling-ch2-late", "pooling-ch2-pair")
 MIXTURE_METHODS = ("mixture-m1", "mixture-m2", "mixtures", "mixture-m8")
@@ -185,15 +186,18 @@ TARGETS: tuple[Target, ...] = (
                 ("pooling-ch2-res", "uniform"): "SPOS, not shared (36 paths)",
                 ("pooling-ch2-res-all", "uniform"): "SPOS, not shared (all paths)",
                 ("pooling-ch2", "mixtures"): "Balanced Mixtures (Ours)"},
-        not_implemented={"darts": "DARTS, fully shared", "darts-ns-same": "DARTS, not shared - same init.",
-                         "darts-ns-rnd": "DARTS, not shared - rnd. init."}, structure=True),
+        structure=True),
         (Runs("pooling-ch2", ("uniform", "mixtures")), Runs("pooling-ch2-res", ("uniform",)),
-         Runs("pooling-ch2-res-all", ("uniform",))), requires=("pooling-ch2",)),
+         Runs("pooling-ch2-res-all", ("uniform",) + DARTS_METHODS), Retrains("pooling-ch2-res-all", DARTS_METHODS)),
+        requires=("pooling-ch2",)),
     Target("thesis_table2_3", "table", b.ch2_table(
         published.THESIS_TABLE2_3,
-        labels={("pooling-ch2-res", "uniform"): "SPOS", ("pooling-ch2", "mixtures"): "Balanced Mixtures (Ours)"},
-        not_implemented={"darts-gaea": "DARTS + GAEA", "darts": "DARTS"}),
-        (Runs("pooling-ch2", TABLE2_3_METHODS), Runs("pooling-ch2-res", ("uniform",))), requires=("pooling-ch2",)),
+        labels={("pooling-ch2-res", "uniform"): "SPOS", ("pooling-ch2", "mixtures"): "Balanced Mixtures (Ours)",
+                ("pooling-ch2-res-all", "darts"): "DARTS"}),
+        (Runs("pooling-ch2-res-all", ("darts-gaea", "darts")), Retrains("pooling-ch2-res-all", ("darts-gaea", "darts")),
+         Runs("pooling-ch2", TABLE2_3_METHODS), Runs("pooling-ch2-res", ("uniform",))), requires=("pooling-ch2",)),
+    Target("thesis_fig2_7", "figure", fb.thesis_fig2_7, (Files("pooling-ch2-res-all", DARTS_METHODS + ("darts-gaea",),
+                                                              "summary.json"),)),
     Target("thesis_fig2_3", "figure", fb.thesis_fig2_3,
            tuple(Files(setting, ("uniform",), "arch_eval.csv") for setting in FIG2_3_SETTINGS)),
     Target("thesis_fig2_5", "figure", fb.thesis_fig2_5, (Files("pooling-ch2", MIXTURE_METHODS, "arch_eval.csv"),)),

@@ -64,6 +64,9 @@ def check_methods(methods: Mapping[str, Mapping], sections: Mapping[str, Mapping
     is one its sampler takes, so a typo stops the workflow before any job runs."""
     accepted_anywhere: set[str] = set()
     for name, method in methods.items():
+        if "differentiable" in method:  # a DARTS-style method trains no sampler (nasrepro.jobs.differentiable)
+            check_differentiable(name, method)
+            continue
         cls = sampler_class(method["sampler"])
         if method.get("tree") is not None:
             tree_builder(method["tree"])  # a plug-in tree that does not import stops here
@@ -78,6 +81,24 @@ def check_methods(methods: Mapping[str, Mapping], sections: Mapping[str, Mapping
             if key not in accepted_anywhere:
                 raise ConfigError(f"config error at presets.{preset}.{section}.sampler.{key}: no configured method's "
                                   f"sampler has option {key!r}; known: {', '.join(sorted(accepted_anywhere))}")
+
+
+def check_differentiable(name: str, method: Mapping) -> None:
+    """A differentiable method has no sampler, and its options build the relaxed network and the
+    architecture optimiser (``training.bilevel``)."""
+    from nasrepro.spaces.multiscale import SHARING
+    from nasrepro.training.bilevel import ArchOptimConfig
+
+    if "sampler" in method:
+        raise ConfigError(f"config error at methods.{name}: a method has a sampler or a differentiable section, not both")
+    options = method["differentiable"]
+    known = {"sharing", "update", "lr", "betas", "weight_decay"}
+    for key in options:
+        if key not in known:
+            raise ConfigError(f"config error at methods.{name}.differentiable.{key}: unknown option; use {sorted(known)}")
+    if options.get("sharing", "shared") not in SHARING:
+        raise ConfigError(f"config error at methods.{name}.differentiable.sharing: use one of {SHARING}")
+    ArchOptimConfig.from_dict(options)
 
 
 def build_tree_for(method: Mapping, scfg: Mapping, space, archs, seed: int, warmup_outputs: str | Path | None):

@@ -55,14 +55,20 @@ def test_table2_2_rows_per_setting_with_weight_sets_and_paths_computed_from_the_
     (3^9 = 19,683 where DARTS prints 19,638; one weight set per resolution is 3 where the seed prints 4)."""
     paths = []
     runs = (("pooling-ch2", "uniform"), ("pooling-ch2", "mixtures"), ("pooling-ch2-res", "uniform"),
-            ("pooling-ch2-res-all", "uniform"))
+            ("pooling-ch2-res-all", "uniform"), ("pooling-ch2-res-all", "darts"))
     for space, m in runs:
-        d = tmp_path / space / m / "s0"
+        d = tmp_path / space / "search" / m / "s0"
         d.mkdir(parents=True)
-        (d / "summary.json").write_text(json.dumps({**summary(m, 0, 90.5, 9, 0.1), "space": space}))
+        acc, rank = (float("nan"), None) if m == "darts" else (90.5, 9)  # DARTS derived an upsampling path
+        (d / "summary.json").write_text(json.dumps({**summary(m, 0, acc, rank, 0.1), "space": space}))
         paths.append(d / "summary.json")
+    retrain = tmp_path / "pooling-ch2-res-all" / "retrain" / "darts_s0.json"
+    retrain.parent.mkdir(parents=True)
+    retrain.write_text(json.dumps([{"space": "pooling-ch2-res-all", "method": "darts", "search_seed": 0, "test_acc": 88.0}]))
+    paths.append(retrain)
     cfg = {"preset": "demo", "config_hash": "abc",
-           "methods": {"uniform": {"label": "Uniform"}, "mixtures": {"label": "Mix", "sampler_options": {"models": 4}}},
+           "methods": {"uniform": {"label": "Uniform"}, "mixtures": {"label": "Mix", "sampler_options": {"models": 4}},
+                       "darts": {"label": "DARTS, fully shared", "differentiable": {"sharing": "shared"}}},
            "pooling-ch2": {"space": "pooling"}, "pooling-ch2-res": {"space": "pooling-resolution"},
            "pooling-ch2-res-all": {"space": "pooling-resolution-all"}}
     frame = catalogue.get("thesis_table2_2").builder(cfg, paths).set_index(["space", "method"])
@@ -72,9 +78,10 @@ def test_table2_2_rows_per_setting_with_weight_sets_and_paths_computed_from_the_
     assert frame.loc[("pooling-ch2-res", "uniform"), "weight_sets"] == 3
     assert frame.loc[("pooling-ch2", "mixtures"), "weight_sets"] == 4
     assert frame.loc[("pooling-ch2", "mixtures"), "delta_best_acc"] == pytest.approx(90.5 - 91.55)
-    darts = frame.loc[("pooling-ch2", "darts")]
-    assert darts["arch"].startswith("not implemented") and darts["delta_paths"] == 19_683 - 19_638
-    assert "19,638" in darts["note"] and np.isnan(darts["best_acc"])
+    darts = frame.loc[("pooling-ch2-res-all", "darts")]
+    assert darts["delta_paths"] == 19_683 - 19_638 and darts["weight_sets"] == 1
+    assert "19,638" in darts["note"] and darts["best_acc"] == 88.0 and "retrained" in darts["accuracy_from"]
+    assert darts["delta_best_acc"] == pytest.approx(88.0 - 89.23)
 
 
 def test_table5_2_puts_every_representation_beside_its_published_cell_per_setting(tmp_path):
@@ -235,7 +242,7 @@ ROW_SETTINGS = {
     **{t: {"pooling"} for t in ("table2", "table7", "table9")},
     "table1": {"pooling", "pooling-ch2"},  # the Mixtures row is the Chapter 2 (M = 4) run
     "thesis_table2_2": {"pooling-ch2", "pooling-ch2-res", "pooling-ch2-res-all"},
-    "thesis_table2_3": {"pooling-ch2", "pooling-ch2-res"},
+    "thesis_table2_3": {"pooling-ch2", "pooling-ch2-res", "pooling-ch2-res-all"},
     **{t: {"pooling", "nb-macro"} for t in ("table8", "table10", "table11")},
     "thesis_table4_1": {"pooling", "pooling-ch2", "pooling-ch4"}, "thesis_table4_3": {"pooling", "pooling-ch4"},
     "table3": {"nb-macro"}, "table6": {"nb-macro"},

@@ -16,6 +16,7 @@ from nasrepro.benchmarks.trained import coverage, ground_truth_for
 from nasrepro.config import method_config, space_config, space_of, training_fingerprint
 from nasrepro.data.splits import eval_tensors, make_loader, nas_split
 from nasrepro.evaluation.bse import bse_on_supernet
+from nasrepro.jobs.differentiable import is_differentiable, run_differentiable
 from nasrepro.evaluation.density_trace import density_trace_hook, split_history
 from nasrepro.evaluation.evaluate import evaluate_architectures, progress_logger
 from nasrepro.evaluation.metrics import ranking_summary
@@ -55,6 +56,8 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     out_dir = Path(out_dir)
     scfg = space_config(cfg, space_name)
     method = method_config(cfg, method_name)
+    if is_differentiable(method):  # DARTS-style: trained bi-level, no sampler
+        return run_differentiable(cfg, space_name, method_name, seed, out_dir, log)
     space = get_space(space_of(cfg, space_name))
     runtime = runtime_from_config(cfg)
     split = nas_split(cfg, scfg)

@@ -64,6 +64,35 @@ def thesis_fig2_3(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
     save(fig, pdf, png)
 
 
+def thesis_fig2_7(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
+    """The feature-map size per layer of the architecture each DARTS variant derived (argmax of alpha per
+    layer), one row per run; the first layer (grey) is fixed at full resolution. A size larger than the
+    layer before it is an upsampling, outside the Pooling space."""
+    from nasrepro.reporting.figures import plt, save, stamp
+
+    summaries = load_summaries([p for p in inputs if p.name == "summary.json"])
+    if not summaries:
+        raise ConfigError("thesis Fig. 2.7 needs the DARTS runs of pooling-ch2-res-all")
+    grid = np.array([s["resolutions"] for s in summaries], dtype=float)
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(summaries) + 1.4))
+    shown = np.log2(grid.max() / grid)  # 0 = full resolution
+    shown_masked = np.ma.masked_array(shown, mask=np.zeros_like(shown, dtype=bool))
+    shown_masked.mask[:, 0] = True
+    ax.imshow(np.zeros_like(shown[:, :1]), cmap="Greys", vmin=-1, vmax=3, extent=(-0.5, 0.5, len(summaries) - 0.5, -0.5))
+    ax.imshow(shown_masked, cmap="viridis_r", vmin=0, vmax=max(2, shown.max()), aspect="auto",
+              extent=(-0.5, grid.shape[1] - 0.5, len(summaries) - 0.5, -0.5))
+    for i, row in enumerate(grid):
+        for j, size in enumerate(row):
+            ax.text(j, i, f"{int(size)}", ha="center", va="center", fontsize=7,
+                    color="black" if j == 0 else "white")
+    ax.set_xticks(range(grid.shape[1]), [f"L{j + 1}" for j in range(grid.shape[1])])
+    ax.set_yticks(range(len(summaries)), [f"{s['label']} (s{s['seed']}), {s['upsamples']} up" for s in summaries],
+                  fontsize=7)
+    ax.set_title("DARTS variants: feature-map size per layer of the derived architecture", fontsize=9)
+    stamp(fig, cfg)
+    save(fig, pdf, png)
+
+
 def thesis_fig2_5(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
     """Balanced mixtures of M supernets (M from each run's method), supernet accuracy against ground truth."""
     evals = [p for p in inputs if p.name == "arch_eval.csv"]

@@ -148,9 +148,9 @@ THESIS_TABLE4_2 = {
 # mean over 3 retrainings of that architecture). Keyed by (setting, method): SPOS is uniform in three settings.
 THESIS_TABLE2_2 = {
     "default": {"arch": "[4,3,3]", "best_acc": 90.52},
-    ("pooling-ch2", "darts"): {"weight_sets": 1, "paths": 19_638, "arch": "Figure 2.7 (a)", "best_acc": 89.23},
-    ("pooling-ch2", "darts-ns-same"): {"weight_sets": 4, "paths": 19_638, "arch": "Figure 2.7 (b)", "best_acc": 89.85},
-    ("pooling-ch2", "darts-ns-rnd"): {"weight_sets": 4, "paths": 19_638, "arch": "Figure 2.7 (b)", "best_acc": 90.03},
+    ("pooling-ch2-res-all", "darts"): {"weight_sets": 1, "paths": 19_638, "arch": "Figure 2.7 (a)", "best_acc": 89.23},
+    ("pooling-ch2-res-all", "darts-ns-same"): {"weight_sets": 4, "paths": 19_638, "arch": "Figure 2.7 (b)", "best_acc": 89.85},
+    ("pooling-ch2-res-all", "darts-ns-rnd"): {"weight_sets": 4, "paths": 19_638, "arch": "Figure 2.7 (b)", "best_acc": 90.03},
     ("pooling-ch2", "uniform"): {"weight_sets": 1, "paths": 36, "arch": "[3,3,4]", "best_acc": 90.61},
     ("pooling-ch2-res", "uniform"): {"weight_sets": 4, "paths": 36, "arch": "[4,2,4]", "best_acc": 90.34},
     ("pooling-ch2-res-all", "uniform"): {"weight_sets": 4, "paths": 19_683, "arch": "[4,2,4]", "best_acc": 90.34},
@@ -160,8 +160,8 @@ THESIS_TABLE2_2 = {
 # Thesis Table 2.3 (NAS methods, CIFAR-10): found architecture, its accuracy and GPU hours. The SPOS row is
 # Table 2.2's "Not shared" SPOS run ([4,2,4], 90.34), so the pooling-ch2-res run feeds it.
 THESIS_TABLE2_3 = {
-    ("pooling-ch2", "darts-gaea"): {"arch": "Figure 2.7 (a)", "best_acc": 89.12, "hours": 12},
-    ("pooling-ch2", "darts"): {"arch": "Figure 2.7 (a)", "best_acc": 89.23, "hours": 12},
+    ("pooling-ch2-res-all", "darts-gaea"): {"arch": "Figure 2.7 (a)", "best_acc": 89.12, "hours": 12},
+    ("pooling-ch2-res-all", "darts"): {"arch": "Figure 2.7 (a)", "best_acc": 89.23, "hours": 12},
     ("pooling-ch2", "bse-unif"): {"arch": "[1,6,3]", "best_acc": 90.13, "hours": 2.5},
     ("pooling-ch2-res", "uniform"): {"arch": "[4,2,4]", "best_acc": 90.34, "hours": 1.5},
     ("pooling-ch2", "mcts-ucb"): {"arch": "[4,2,4]", "best_acc": 90.34, "hours": 2.5},

@@ -37,18 +37,22 @@ def method_rows(summaries: list[dict], seconds: dict[tuple[str, str, int], float
     frame = pd.DataFrame(summaries)
     rows = []
     for (space, method), grp in frame.groupby(["space", "method"], sort=False):
-        best = grp.loc[grp["gt_acc"].idxmax()]
+        acc = pd.to_numeric(grp["gt_acc"], errors="coerce")
+        best = grp.loc[acc.idxmax()] if acc.notna().any() else grp.iloc[0]
         avg, std = _mean_std(grp["gt_acc"])
         tau, tau_std = _mean_std(grp["kendall_tau"])
+        ranks = pd.to_numeric(grp["gt_rank"], errors="coerce")  # none for a found path outside the benchmark
         row = {
             "space": space, "method": method, "label": best["label"], "arch": best["arch"],
             "best_acc": float(best["gt_acc"]), "avg_acc": avg, "std_acc": std,
-            "best_rank": int(grp["gt_rank"].min()), "avg_rank": float(grp["gt_rank"].mean()),
+            "best_rank": int(ranks.min()) if ranks.notna().any() else None, "avg_rank": float(ranks.mean()),
             "kendall_tau": tau, "kendall_tau_std": tau_std, "seeds": len(grp),
             "archs_per_seed": " ".join(grp["arch"]),
         }
         if "kendall_tau_top10" in grp and grp["kendall_tau_top10"].notna().all():
             row["kendall_tau_top10"] = float(grp["kendall_tau_top10"].mean())  # thesis Table 4.3
+        if "accuracy_from" in grp:  # a found network outside the benchmark, scored by retraining it
+            row["accuracy_from"] = "; ".join(dict.fromkeys(str(v) for v in grp["accuracy_from"].dropna())) or None
         if "ground_truth" in grp:
             row["ground_truth"] = grp["ground_truth"].iloc[0]  # e.g. which NB201 dataset column scored it
         if "distance_mean" in grp and grp["distance_mean"].notna().all():

@@ -69,6 +69,15 @@ class SearchSpace(ABC):
     def build_supernet(self, num_classes: int = 10, width: float = 1.0) -> Supernet:
         """A supernet containing every architecture of the space."""
 
+    def build_relaxed(self, num_classes: int = 10, width: float = 1.0, **options) -> Supernet:
+        """A differentiable (DARTS-style) relaxation of the space: ``forward(x)`` mixes every choice with
+        architecture weights (``arch_parameters()``), ``forward(x, arch)`` runs one path and ``derive()``
+        returns the path the weights choose (``nasrepro.training.bilevel``)."""
+        from nasrepro.errors import ConfigError
+
+        raise ConfigError(f"space {self.name!r} has no differentiable relaxation; the DARTS methods need one "
+                          f"(pooling-resolution-all has it)")
+
     def build_network(self, arch: Arch, num_classes: int = 10, width: float = 1.0) -> nn.Module:
         """A stand-alone network for ``arch`` with only the parameters of its path."""
         return FixedArch(self.build_supernet(num_classes, width), arch)

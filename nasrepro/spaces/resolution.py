@@ -81,12 +81,17 @@ class ResolutionSupernet(Supernet):
         return self.stem(x)
 
     def advance(self, h: torch.Tensor, j: int, r: int) -> torch.Tensor:
-        target = self._size >> int(r)
+        return self.blocks[j][int(r)](self.rescale(h, self._size >> int(r)))
+
+    @staticmethod
+    def rescale(h: torch.Tensor, target: int) -> torch.Tensor:
+        """Max-pool down or nearest-neighbour up to ``target`` pixels (the multi-scale DARTS block
+        resamples the same way, so its one-hot paths equal these)."""
         if h.shape[-1] > target:
-            h = nn.functional.max_pool2d(h, h.shape[-1] // target)
-        elif h.shape[-1] < target:
-            h = nn.functional.interpolate(h, scale_factor=target // h.shape[-1], mode="nearest")
-        return self.blocks[j][int(r)](h)
+            return nn.functional.max_pool2d(h, h.shape[-1] // target)
+        if h.shape[-1] < target:
+            return nn.functional.interpolate(h, scale_factor=target // h.shape[-1], mode="nearest")
+        return h
 
     def end(self, h: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(nn.functional.adaptive_avg_pool2d(h, 1), 1))
@@ -128,6 +133,12 @@ class ResolutionSpace(SearchSpace):
 
     def build_supernet(self, num_classes: int = 10, width: float = 1.0) -> ResolutionSupernet:
         return ResolutionSupernet(num_classes, width)
+
+    def build_relaxed(self, num_classes: int = 10, width: float = 1.0, **options) -> Supernet:
+        """The differentiable relaxation over these paths: multi-scale resolution blocks (Eq. 2.4)."""
+        from nasrepro.spaces.multiscale import MultiScaleSupernet
+
+        return MultiScaleSupernet(num_classes, width, **options)
 
 
 class ResolutionBenchmarkSpace(ResolutionSpace):

@@ -73,11 +73,13 @@ class SGD(torch.optim.SGD):
         return self._plain_step(closure)  # torch's step runs a closure under enable_grad itself
 
 
-def make_optimizer(model: nn.Module, cfg: OptimConfig, total_steps: int):
+def make_optimizer(model: nn.Module, cfg: OptimConfig, total_steps: int, params=None):
+    """SGD over ``params`` (default: every parameter of ``model``; a DARTS network passes its weights
+    only, its architecture parameters having their own optimiser) with the per-iteration cosine schedule."""
     keep_compiler_unloaded()
     # No weight decay on BN/bias parameters would be a tuning choice the seeds never mention; keep plain SGD.
     opt = SGD(
-        model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov
+        model.parameters() if params is None else params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.nesterov
     )
     steps = max(1, total_steps)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1.0 + math.cos(math.pi * min(s, steps) / steps)))

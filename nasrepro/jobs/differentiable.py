@@ -1,0 +1,102 @@
+"""A differentiable (DARTS-style) search: the space's relaxation trained bi-level, the derived path, and the
+paths scored through the trained weights (thesis Tables 2.2 and 2.3, Fig. 2.7).
+
+It writes the outputs of a sampling search (``summary.json``, ``arch_eval.csv``, ``history.csv``, and
+header-only ``density_trace.csv`` / ``visits.csv``), so the workflow's search rule, the retraining of the
+found network and the tables read it as any other run. A method is differentiable when its config entry
+has a ``differentiable`` section instead of a ``sampler``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from nasrepro.benchmarks.trained import coverage, ground_truth_for
+from nasrepro.config import method_config, space_config, space_of, training_fingerprint
+from nasrepro.data.splits import eval_tensors, make_loader, nas_split
+from nasrepro.evaluation.density_trace import TRACE_KEY
+from nasrepro.evaluation.evaluate import evaluate_architectures, progress_logger
+from nasrepro.evaluation.metrics import ranking_summary
+from nasrepro.evaluation.ranking import chosen_ground_truth
+from nasrepro.io import write_csv, write_json
+from nasrepro.runtime import runtime_from_config, seed_everything
+from nasrepro.spaces import get_space
+from nasrepro.training.bilevel import ArchOptimConfig, BilevelTrainer
+from nasrepro.training.optim import OptimConfig
+
+# ``differentiable`` keys that build the relaxed network (the rest configure the architecture optimiser)
+NETWORK_KEYS = ("sharing",)
+
+
+def is_differentiable(method: dict) -> bool:
+    return "differentiable" in method
+
+
+def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, out_dir: str | Path,
+                       log: Callable = print) -> dict:
+    out_dir = Path(out_dir)
+    scfg = space_config(cfg, space_name)
+    method = method_config(cfg, method_name)
+    options = dict(method["differentiable"])
+    space = get_space(space_of(cfg, space_name))
+    runtime = runtime_from_config(cfg)
+    split = nas_split(cfg, scfg)
+    arch_cfg = ArchOptimConfig.from_dict(options)
+    optim = OptimConfig.from_dict(scfg["search"])
+    rng = seed_everything(seed)
+    network = {k: options[k] for k in NETWORK_KEYS if k in options}
+    if arch_cfg.update == "exponentiated":
+        network["parametrisation"] = "simplex"  # GAEA keeps the weights themselves on the simplex
+    model = space.build_relaxed(split.num_classes, scfg["width"], **network)
+    train = make_loader(scfg, split.train, optim.batch_size, runtime, seed, augment=True)
+    val = make_loader(scfg, split.val, optim.batch_size, runtime, seed + 10_000, augment=False)
+    trainer = BilevelTrainer(model, optim, arch_cfg, runtime, train, val, rng, checkpoint=out_dir / "search.ckpt.pt",
+                             log=log, fingerprint=training_fingerprint(
+                                 "search", scfg, {k: v for k, v in method.items() if k != "label"}, seed))
+    trainer.resume_if_possible()
+    history = trainer.run()
+    arch = trainer.model.derive()
+
+    # Every path with ground truth, scored through the trained weights with a one-hot choice (the relaxed
+    # network's ``forward(x, arch)``), so the table can report Kendall's tau of the DARTS supernet too.
+    ev = scfg["evaluation"]
+    gt = ground_truth_for(cfg, space_name)
+    archs = space.enumerate()
+    ranked = np.flatnonzero(coverage(gt, archs))
+    vx, vy = eval_tensors(scfg, split.val, runtime, ev.get("val_images"))
+    acc = evaluate_architectures(trainer.model, [archs[i] for i in ranked], vx, vy, runtime, ev["batch_size"],
+                                 progress=progress_logger(log, "ranking"))
+    truth = np.array([gt.accuracy_of(archs[i]) for i in ranked])
+    weights = trainer.model.arch_weights().detach().cpu().numpy()
+    log_likelihood = [float(np.log(np.maximum(weights[np.arange(len(a)), list(a)], 1e-12)).sum())
+                      for a in (archs[i] for i in ranked)]
+    size = int(scfg.get("resolution") or 32)
+    summary = {
+        "space": space_name, "method": method_name, "label": method["label"], "seed": seed,
+        "preset": cfg["preset"], "config_hash": cfg["config_hash"],
+        "arch": space.format(arch), "arch_index": space.display_index(arch),
+        **chosen_ground_truth(gt, arch),
+        # thesis Fig. 2.7: the feature-map size of every layer, the fixed full-resolution stem first
+        "resolutions": [size] + [size >> int(r) for r in arch], "upsamples": int(sum(b < a for a, b in zip(arch, arch[1:]))),
+        "arch_weights": weights.tolist(), "differentiable": options,
+        "train_seconds": trainer.elapsed, "search_epochs": optim.epochs, "path_steps": optim.epochs * len(train),
+        "device": torch.cuda.get_device_name(runtime.device) if runtime.device.type == "cuda" else "cpu",
+        "ranked_archs": int(len(ranked)), "population_size": len(archs),
+        **ranking_summary(acc, truth),
+    }
+    write_csv(out_dir / "arch_eval.csv", pd.DataFrame({
+        "arch": [space.format(archs[i]) for i in ranked], "index": [space.display_index(archs[i]) for i in ranked],
+        "supernet_val_acc": acc, "gt_acc": truth, "arch_log_likelihood": log_likelihood}))
+    write_csv(out_dir / "density_trace.csv", pd.DataFrame(columns=["epoch", "arch", TRACE_KEY]))
+    write_csv(out_dir / "visits.csv", pd.DataFrame(columns=["epoch", "arch", "visits"]))
+    write_csv(out_dir / "history.csv", pd.DataFrame([{k: v for k, v in h.items() if k != "arch_weights"}
+                                                      for h in history]))
+    write_json(out_dir / "summary.json", summary)  # last: a summary implies the other outputs exist
+    found = "no ground truth: retrain it" if summary["gt_rank"] is None else f"rank {summary['gt_rank']}"
+    log(f"{method['label']} seed {seed}: derived {summary['arch']} ({found}), feature maps {summary['resolutions']}")
+    return summary
