@@ -84,7 +84,7 @@ def thesis_fig2_7(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
     for i, row in enumerate(grid):
         for j, size in enumerate(row):
             ax.text(j, i, f"{int(size)}", ha="center", va="center", fontsize=7,
-                    color="black" if j == 0 else "white")
+                    color="black" if j == 0 or size == grid.max() else "white")  # dark on the light cells
     ax.set_xticks(range(grid.shape[1]), [f"L{j + 1}" for j in range(grid.shape[1])])
     ax.set_yticks(range(len(summaries)), [f"{s['label']} (s{s['seed']}), {s['upsamples']} up" for s in summaries],
                   fontsize=7)
