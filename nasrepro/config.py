@@ -140,6 +140,7 @@ def resolve(cfg: dict) -> dict:
         "data_root": cfg["data_root"],
         "download": cfg["download"],
         "imagenet_root": cfg.get("imagenet_root"),
+        "food101_root": cfg.get("food101_root"),
         "methods": cfg["methods"],
         "strategies": strategies,
         QUERY: section.get(QUERY, {}),

@@ -148,3 +148,20 @@ def test_a_mixture_trains_every_weight_set_and_resumes_bit_identically(tmp_path)
     np.testing.assert_array_equal(full.sampler.acc, second.sampler.acc)
     for p, q in zip(full.model.state_dict().values(), second.model.state_dict().values()):
         assert torch.equal(p, q)
+
+
+def test_proxy_ranks_configurations_by_the_average_of_their_most_probable_weight_set():
+    """§2.2.2's proxy for large spaces: p(c, m) picks the weight set, a_{c,m} ranks the configurations, and
+    evaluation.proxy_top scores only the head of that ranking."""
+    from nasrepro.jobs.search import _proxy_subset
+
+    s = mixture(2, n=4)
+    s.acc = np.array([[0.2, 0.9], [0.5, 0.1], [0.3, 0.35], [0.8, 0.0]])
+    s.trained[:] = True
+    s.set_progress(1.0)
+    np.testing.assert_array_equal(s.weight_set_of(), [1, 0, 1, 0])
+    np.testing.assert_array_equal(s.proxy_order(), [0, 3, 1, 2])  # 0.9, 0.8, 0.5, 0.35
+    np.testing.assert_array_equal(_proxy_subset(s, 2), [0, 3])
+    assert _proxy_subset(s, None) is None
+    with pytest.raises(ConfigError, match="proxy_top"):
+        _proxy_subset(make_sampler("uniform", np.arange(4)[:, None], [4]), 2)

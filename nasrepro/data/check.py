@@ -58,7 +58,18 @@ def _dataset_missing(cfg: dict, dataset: str) -> str | None:
         return _imagenet16_missing(cfg.get("data_root"))
     if dataset == "imagenet":
         return _imagenet_missing(cfg.get("imagenet_root"))
+    if dataset == "food101":
+        return _food101_missing(cfg.get("food101_root"))
     return None
+
+
+def _food101_missing(root: str | None) -> str | None:
+    from nasrepro.data.source import FOOD101_LAYOUT
+
+    base = Path(root or "").expanduser() / "food-101"
+    if root and (base / "images").is_dir() and (base / "meta" / "train.json").is_file():
+        return None
+    return f"Food101 not found under {root!r} (config key food101_root): it must hold {FOOD101_LAYOUT}"
 
 
 def missing_data(cfg: dict, settings=None) -> list[str]:

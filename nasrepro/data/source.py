@@ -14,7 +14,8 @@ import torch
 from nasrepro.data.datasets import load_dataset
 from nasrepro.errors import DataError
 
-FOLDER_DATASETS = ("imagenet",)
+FOLDER_DATASETS = ("imagenet", "food101")
+FOOD101_LAYOUT = "food-101/ (images/<class>/*.jpg and meta/train.json, meta/test.json)"
 
 
 @dataclass
@@ -46,8 +47,41 @@ def image_folder(root: str):
     return datasets.ImageFolder(root)
 
 
+class ImageList:
+    """The part of torchvision's ImageFolder the streaming loader reads (``samples``, ``targets``,
+    ``classes``, ``loader``), for datasets that list their files instead of one folder per split."""
+
+    def __init__(self, samples: list[tuple[str, int]], classes: list[str]):
+        from torchvision.datasets.folder import default_loader
+
+        self.samples, self.classes = samples, classes
+        self.targets = [label for _, label in samples]
+        self.loader = default_loader
+
+
+@functools.lru_cache(maxsize=4)
+def food101_list(root: str, split: str) -> ImageList:
+    """Food101 (Bossard et al. 2014; thesis §2.3.6) through ``torchvision.datasets.Food101``: 75,750 train /
+    25,250 test images of 101 classes. Never downloaded here (config key food101_root)."""
+    from torchvision.datasets import Food101
+
+    try:
+        data = Food101(root, split="train" if split == "train" else "test", download=False)
+    except RuntimeError:
+        raise DataError(f"Food101 not found under {root!r} (config key food101_root): it must hold "
+                        f"{FOOD101_LAYOUT}") from None
+    return ImageList([(str(f), int(y)) for f, y in zip(data._image_files, data._labels)], list(data.classes))
+
+
 def load_source(dataset: str, cfg: dict, split: str) -> tuple[Source, int]:
     """(source, number of classes) of a dataset's ``train`` or ``test`` split."""
+    if dataset == "food101":
+        root = cfg.get("food101_root")
+        if not root:
+            raise DataError(f"dataset food101 needs the config key food101_root (the folder holding {FOOD101_LAYOUT})")
+        folder = food101_list(str(Path(root).expanduser()), split)
+        labels = torch.as_tensor(folder.targets, dtype=torch.int64)
+        return Source(labels, folder=folder, rows=np.arange(len(labels))), len(folder.classes)
     if dataset in FOLDER_DATASETS:
         root = cfg.get("imagenet_root")
         if not root:

@@ -15,6 +15,7 @@ from nasrepro import methods
 from nasrepro.benchmarks.trained import coverage, ground_truth_for
 from nasrepro.config import method_config, space_config, space_of, training_fingerprint
 from nasrepro.data.splits import eval_tensors, make_loader, nas_split
+from nasrepro.errors import ConfigError
 from nasrepro.evaluation.bse import bse_on_supernet
 from nasrepro.jobs.differentiable import is_differentiable, run_differentiable
 from nasrepro.evaluation.density_trace import density_trace_hook, split_history
@@ -95,7 +96,8 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
 
     # ImageNet has no tabular ground truth (ground_truth: none): the found network is retrained instead
     gt = None if scfg.get("ground_truth") == "none" else ground_truth_for(cfg, space_name, trained_ground_truth)
-    ranking = _rank(space, archs, gt, ev.get("rank_archs"), score, out_dir / "ranking.partial.npz", log)
+    ranking = _rank(space, archs, gt, ev.get("rank_archs"), score, out_dir / "ranking.partial.npz", log,
+                    subset=_proxy_subset(sampler, ev.get("proxy_top")))
     chosen, cand_acc = select_final(sampler, len(archs), ranking.indices, ranking.supernet_acc,
                                     scfg["selection"]["k"], rng, score)
     arch = archs[chosen]
@@ -148,10 +150,22 @@ def _bse_summary(scfg: dict, space, archs, model, vx, vy, runtime, gt, seed: int
             "bse_unique_visited": int((found.visits > 0).sum())}
 
 
-def _rank(space, archs, gt, limit: int | None, score: Callable, partial: Path, log: Callable) -> Ranking:
+def _proxy_subset(sampler, top: int | None) -> np.ndarray | None:
+    """The ``evaluation.proxy_top`` architectures the sampler's estimate ranks highest (sorted), or None."""
+    if not top:
+        return None
+    order = sampler.proxy_order()
+    if order is None:
+        raise ConfigError(f"evaluation.proxy_top needs a sampler with its own estimate of every architecture "
+                          f"(balanced-mixture); {type(sampler).__name__} has none: remove the key")
+    return np.sort(np.asarray(order[:top], dtype=np.int64))
+
+
+def _rank(space, archs, gt, limit: int | None, score: Callable, partial: Path, log: Callable,
+          subset: np.ndarray | None = None) -> Ranking:
     """Supernet accuracy of the ranked architectures (each distinct path scored once, resumably) beside
-    their ground truth (NaN where there is none)."""
-    ranked = ranking_set(len(archs), limit)
+    their ground truth (NaN where there is none): ``subset`` if given, else ``ranking_set``."""
+    ranked = ranking_set(len(archs), limit) if subset is None else subset
     if gt is not None:
         ranked = ranked[coverage(gt, [archs[i] for i in ranked])]  # trained ground truth may cover a subset
     reps, members = distinct_paths(space, archs, ranked)

@@ -105,6 +105,11 @@ class Sampler(ABC):
         (``weight_sets`` > 1 only). Default: the one weight set."""
         return np.zeros(self.population_size, dtype=np.int64)
 
+    def proxy_order(self) -> np.ndarray | None:
+        """Architectures best first by the sampler's own running estimate, so that ``evaluation.proxy_top``
+        scores only the head of the ranking (thesis §2.2.2's proxy for ResNet50). Default: no estimate."""
+        return None
+
     def state_dict(self) -> dict[str, Any]:
         return {"progress": self.progress}
 

@@ -136,6 +136,13 @@ class BalancedMixtureSampler(Sampler):
         """The weight set that scores each configuration after training: argmax_m p(m|c) (§2.2.2)."""
         return np.argmax(self.conditional(), axis=1).astype(np.int64)
 
+    def proxy_order(self) -> np.ndarray:
+        """§2.2.2: "use p(c, m) as a proxy to select the correct model and a_{c,m} to rank configurations":
+        configurations by the moving-average accuracy of their most probable weight set, best first."""
+        rows = np.arange(self.population_size)
+        acc = self.estimates()[rows, self.weight_set_of()]
+        return np.lexsort((rows, -acc))
+
     def per_arch(self) -> dict[str, np.ndarray]:
         rows = np.arange(self.population_size)
         best = self.weight_set_of()
