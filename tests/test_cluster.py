@@ -87,6 +87,7 @@ def _two_methods(presets: dict) -> None:
     # Two of Table 1's searches exercise every job type (uniform alone, mcts-learned after the warm-up);
     # the other rows then say "not run", as in any preset that runs a subset.
     presets["pooling"]["methods"] = ["uniform", "mcts-learned"]
+    presets["pooling-ch2"]["methods"] = ["uniform"]  # Table 1's Mixtures row (a pooling-ch2 run) is not run either
 
 
 @pytest.fixture(scope="module")
