@@ -212,3 +212,30 @@ def test_history_counts_the_distinct_architectures_of_each_epoch():
     want = [len({p for paths in e for p in paths}) for e in per_epoch]
     assert [r["unique_in_epoch"] for r in t.history] == want
     assert t.history[-1]["unique_visited"] == len({p for paths in trained for p in paths}) >= max(want)
+
+
+def test_step_schedule_multiplies_the_learning_rate_by_gamma_at_each_milestone_epoch():
+    """Thesis §2.4's ResNet50 recipe: lr 0.1 reduced by 0.2 at epochs [60, 120, 160] (here 6/12/16 of 20
+    epochs of 5 steps); without milestones the schedule is the cosine of every other recipe."""
+    import math
+
+    from torch import nn
+
+    from nasrepro.training.optim import OptimConfig, make_optimizer
+
+    cfg = OptimConfig.from_dict({"epochs": 20, "batch_size": 8, "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0,
+                                 "milestones": [12, 6, 16], "gamma": 0.2})
+    assert cfg.milestones == (6, 12, 16)
+    opt, sched = make_optimizer(nn.Linear(2, 2), cfg, total_steps=100)
+    lrs = []
+    for _ in range(100):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    expected = [0.1 * 0.2 ** sum(s // 5 >= m for m in (6, 12, 16)) for s in range(100)]
+    assert lrs == pytest.approx(expected)
+    opt, sched = make_optimizer(nn.Linear(2, 2), OptimConfig(epochs=20, batch_size=8, lr=0.1), total_steps=100)
+    for _ in range(50):
+        opt.step()
+        sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5 * (1 + math.cos(math.pi * 0.5)))
