@@ -72,6 +72,18 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
         torch.save(state, tmp)
 
 
+def resumable_state(path: str | os.PathLike | None, fingerprint: str, log=print) -> dict[str, Any] | None:
+    """A job's checkpoint to resume from, or None when there is none or it was written by a job with
+    another fingerprint (the config changed and the workflow reruns the job: start over)."""
+    if path is None or not Path(path).exists():
+        return None
+    state = load_checkpoint(path)
+    if state.get("fingerprint", "") != fingerprint:
+        log(f"ignoring {path}: it was written with another configuration; starting over")
+        return None
+    return state
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Load with ``weights_only=True``; a truncated or foreign file gives one actionable error."""
     import torch

@@ -36,7 +36,7 @@ from torch import nn
 
 from nasrepro.data.loader import BatchCycler, DeviceLoader
 from nasrepro.errors import ConfigError, TrainingDiverged
-from nasrepro.io import load_checkpoint, save_checkpoint
+from nasrepro.io import resumable_state, save_checkpoint
 from nasrepro.runtime import Runtime
 from nasrepro.training.optim import OptimConfig, make_optimizer
 
@@ -125,11 +125,8 @@ class BilevelTrainer:
                 "fingerprint": self.fingerprint}
 
     def resume_if_possible(self) -> bool:
-        if self.checkpoint is None or not self.checkpoint.exists():
-            return False
-        state = load_checkpoint(self.checkpoint)
-        if state.get("fingerprint", "") != self.fingerprint:
-            self.log(f"ignoring {self.checkpoint}: it was written with another configuration; starting over")
+        state = resumable_state(self.checkpoint, self.fingerprint, self.log)
+        if state is None:
             return False
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["opt"])

@@ -31,7 +31,7 @@ from torch import nn
 from nasrepro.data.loader import BatchCycler, DeviceLoader
 from nasrepro.errors import ConfigError, TrainingDiverged
 from nasrepro.evaluation.density_trace import EPOCH_VISITS
-from nasrepro.io import load_checkpoint, save_checkpoint
+from nasrepro.io import resumable_state, save_checkpoint
 from nasrepro.samplers.base import Sampler
 from nasrepro.samplers.phases import PHASE_MODES, Phase, phase_bounds  # noqa: F401  (re-exported)
 from nasrepro.training import distributed as ddp
@@ -298,11 +298,8 @@ class SupernetTrainer:
         self.start_epoch = int(state["epoch"])
 
     def resume_if_possible(self) -> bool:
-        if self.checkpoint is None or not self.checkpoint.exists():
-            return False
-        state = load_checkpoint(self.checkpoint)
-        if state.get("fingerprint", "") != self.fingerprint:
-            self.log(f"ignoring {self.checkpoint}: it was written with another configuration; starting over")
+        state = resumable_state(self.checkpoint, self.fingerprint, self.log)
+        if state is None:
             return False
         self._restore(state)
         self.log(f"resumed from {self.checkpoint} at epoch {self.start_epoch}/{self.optim.epochs}")
