@@ -413,3 +413,22 @@ def test_hours_of_a_two_setting_table_are_charged_to_their_own_setting(tmp_path)
     frame = catalogue.get("thesis_table5_1").builder(cfg, inputs).set_index(["space", "method"])
     assert frame.loc[("pooling-ch5", "uniform"), "hours"] == pytest.approx(0.1)
     assert frame.loc[("nb-macro-ch5", "uniform"), "hours"] == pytest.approx(2.0)
+
+
+def test_table2_3_best_row_costs_every_stand_alone_training(tmp_path):
+    """Thesis Table 2.3 prints 98 GPU hours for "Best conf. (Bruteforce)": ours sums the stand-alone trainings."""
+    d = tmp_path / "pooling" / "standalone"
+    d.mkdir(parents=True)
+    (d / "pack0_s0.json").write_text(json.dumps([{"arch": "[4,3,3]", "train_seconds": 1800.0, "test_acc": 90.0},
+                                                 {"arch": "[7,1,2]", "train_seconds": 5400.0, "test_acc": 91.0}]))
+    run = tmp_path / "pooling-ch2" / "search" / "bse" / "s0"
+    run.mkdir(parents=True)
+    (run / "summary.json").write_text(json.dumps({**summary("bse", 0, 90.4, 13, 0.1), "space": "pooling-ch2",
+                                                  "reward": "abs/val/acc"}))
+    cfg = {"preset": "demo", "config_hash": "abc", "methods": {"bse": {"label": "SBE", "sampler": "bse"}},
+           "pooling-ch2": {"space": "pooling"}}
+    frame = catalogue.get("thesis_table2_3").builder(cfg, [run / "summary.json", d / "pack0_s0.json"])
+    frame = frame.set_index("method")
+    assert frame.at["best", "hours"] == pytest.approx(2.0) and frame.at["best", "delta_hours"] == pytest.approx(-96.0)
+    assert frame.at["best", "hours_from"] == "2 stand-alone trainings (2 architectures)"
+    assert frame.at["best", "arch"] == "[7,1,2]"

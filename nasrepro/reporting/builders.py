@@ -377,6 +377,14 @@ def ch2_table(pub: dict, labels: dict[tuple[str, str], str], structure: bool = F
     def build(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
         rows = inner(cfg, inputs)
         rows["label"] = [labels.get((sp, m), lab) for sp, m, lab in zip(rows["space"], rows["method"], rows["label"])]
+        trained = load_standalone_records([p for p in inputs if output_kind(p) == "standalone"])
+        if len(trained):  # Table 2.3's "Best conf. (Bruteforce)": the cost of training every architecture alone
+            best = rows["method"] == "best"
+            rows.loc[best, "hours"] = float(trained["train_seconds"].sum()) / 3600.0
+            rows.loc[best, "hours_from"] = f"{len(trained)} stand-alone trainings ({trained['arch'].nunique()} architectures)"
+            if "published_hours" in rows:
+                rows["delta_hours"] = pd.to_numeric(rows["hours"], errors="coerce") - pd.to_numeric(
+                    rows["published_hours"], errors="coerce")
         if structure:
             rows["weight_sets"] = [_weight_sets(cfg, sp, m) for sp, m in zip(rows["space"], rows["method"])]
             rows["paths"] = [_paths(cfg, sp, m) for sp, m in zip(rows["space"], rows["method"])]
