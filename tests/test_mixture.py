@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from scipy.special import logsumexp
 
 from nasrepro.errors import ConfigError
 from nasrepro.samplers import make_sampler
