@@ -36,6 +36,7 @@ from nasrepro.reporting import figure_builders as fb
 from nasrepro.reporting import published
 from nasrepro.reporting import query_figures as qf
 from nasrepro.reporting import query_tables as qt
+from nasrepro.reporting import retrained_tables as rt
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,15 @@ TARGETS: tuple[Target, ...] = (
     Target("thesis_fig2_3", "figure", fb.thesis_fig2_3,
            tuple(Files(setting, ("uniform",), "arch_eval.csv") for setting in FIG2_3_SETTINGS)),
     Target("thesis_fig2_5", "figure", fb.thesis_fig2_5, (Files("pooling-ch2", MIXTURE_METHODS, "arch_eval.csv"),)),
+    # Thesis Tables 2.4-2.6: mixtures on the Table 2.7 spaces, judged by retraining the default and found networks
+    Target("thesis_table2_4", "table", rt.thesis_table2_4,
+           tuple(need for setting in rt.TABLE2_4_SETTINGS
+                 for need in (Standalone(setting), Retrains(setting, ("mixtures",))))),
+    Target("thesis_table2_5", "table", rt.thesis_table2_5,
+           (Standalone(rt.TABLE2_5_SETTING), Retrains(rt.TABLE2_5_SETTING, rt.MIXTURE_METHODS))),
+    Target("thesis_table2_6", "table", rt.thesis_table2_6,
+           (Standalone(rt.TABLE2_6_SETTING), Retrains(rt.TABLE2_6_SETTING, rt.MIXTURE_METHODS))),
+    Target("thesis_table2_7", "table", d.pooling_spaces(published.THESIS_TABLE2_7), (), requires=("pooling",)),
     Target("fig3", "figure", fb.fig3, (Files("pooling", ("mcts-accuracy", "mcts-learned"), "summary.json"),)),
     Target("fig5", "figure", fb.fig5, (Files("pooling", ("mcts-learned-beta05", "mcts-learned-beta09", "mcts-learned",
                                                           "mcts-learned-beta099"), "summary.json"),)),
@@ -401,6 +411,21 @@ def _seeds(cfg: dict, setting: str) -> list:
     return (cfg.get(setting) or {}).get("seeds", [])
 
 
+def retrain_seeds(cfg: dict, setting: str) -> list:
+    """Seeds of the setting's retrainings: ``retrain.seeds`` (each retrains what the first search seed found,
+    thesis §2.3.6 "the mean and std of 3 runs"), else one retraining per search seed (paper Table 4)."""
+    scfg = cfg.get(setting) or {}
+    return list((scfg.get("retrain") or {}).get("seeds") or _seeds(cfg, setting))
+
+
+def retrain_search_seed(cfg: dict, setting: str, seed: int) -> int:
+    """The search seed whose found network retraining ``seed`` retrains (inverse of ``retrain_seeds``)."""
+    scfg = cfg.get(setting) or {}
+    if (scfg.get("retrain") or {}).get("seeds"):
+        return int(_seeds(cfg, setting)[0])
+    return int(seed)
+
+
 def search_runs(cfg: dict, setting: str, methods) -> list[str]:
     """``Runs``: summaries and benchmark files of every (method, seed); see the module docstring."""
     layout = Layout.of(cfg)
@@ -448,7 +473,9 @@ def need_files(cfg: dict, need: Need) -> list[str]:
         q = (cfg.get("query") or {}).get(need.setting) or {}
         return [layout.surrogate_study(need.setting, d) for d in q.get("datasets", [])] if q.get("surrogate_study") else []
     if isinstance(need, Retrains):
-        return [f for m in need.methods for s in seeds
+        if not cfg.get(need.setting):
+            return []
+        return [f for m in run_methods(cfg, need.setting, need.methods) for s in retrain_seeds(cfg, need.setting)
                 for f in (layout.retrain(need.setting, m, s), layout.benchmark("retrain", need.setting, m, s))]
     raise TypeError(f"unknown need {need!r}")
 

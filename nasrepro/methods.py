@@ -156,5 +156,9 @@ def search_protocol(search: Mapping[str, Any], sampler) -> dict[str, Any]:
     epochs = search["epochs"] * scale
     if m > 1 and search.get("equal_cost", True):
         epochs /= m
-    return {**search, "epochs": max(1, int(round(epochs)))}
+    out = {**search, "epochs": max(1, int(round(epochs)))}
+    if search.get("milestones"):  # a step schedule keeps its shape: its steps move with the epochs (§2.4, x M)
+        stretch = out["epochs"] / search["epochs"]
+        out["milestones"] = sorted({max(1, int(round(e * stretch))) for e in search["milestones"]})
+    return out
 

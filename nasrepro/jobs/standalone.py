@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Callable, Sequence
 
+import pandas as pd
 import torch
 
 from nasrepro.config import space_config, space_of, training_fingerprint
@@ -89,17 +90,35 @@ def test_accuracy(scfg: dict, model: torch.nn.Module, arch: Arch, test: Source, 
     return correct / len(source)
 
 
+def top_architectures(summary: dict, arch_eval: pd.DataFrame, k: int) -> list[str]:
+    """The ``k`` architectures a search ranks highest: its chosen one first, then the others of its
+    ``arch_eval.csv`` by supernet validation accuracy (ties in the file's order). Thesis Table 2.6 retrains
+    "the best 3 architectures based on our ranking"."""
+    order = arch_eval.sort_values("supernet_val_acc", ascending=False, kind="stable")["arch"].astype(str)
+    ranked = list(dict.fromkeys([str(summary["arch"]), *order]))
+    if len(ranked) < k:
+        raise ConfigError(f"retrain.top is {k} but the search ranked only {len(ranked)} architectures: "
+                          f"lower retrain.top or rank more (evaluation.proxy_top / rank_archs)")
+    return ranked[:k]
+
+
 def run_retrain(cfg: dict, space_name: str, summary_json: str | Path, seed: int, out_json: str | Path,
-                log: Callable = print) -> dict:
+                log: Callable = print) -> list[dict]:
     """Retrain the network a search found (its ``summary.json``) from scratch with the section's
-    ``standalone`` protocol, as the paper does for ImageNet, and record its cost beside the accuracy."""
-    found = json.loads(Path(summary_json).read_text())
+    ``standalone`` protocol, as the paper does for ImageNet, and record its cost beside the accuracy.
+    With ``retrain.top: k`` the search's k best-ranked architectures (``arch_eval.csv`` beside the summary)
+    train together as one pack; each record carries its ``rank``."""
+    summary_json = Path(summary_json)
+    found = json.loads(summary_json.read_text())
     if found.get("space") != space_name:
         raise ConfigError(f"{summary_json} is a search of {found.get('space')!r}, not of {space_name!r}")
-    row = run_standalone(cfg, space_name, [found["arch"]], seed, out_json, log=log)[0]
     scfg = space_config(cfg, space_name)
+    top = int((scfg.get("retrain") or {}).get("top", 1))
+    archs = [found["arch"]] if top == 1 else top_architectures(found, pd.read_csv(summary_json.parent / "arch_eval.csv"), top)
+    rows = run_standalone(cfg, space_name, archs, seed, out_json, log=log)
     space = get_space(space_of(cfg, space_name))
-    row.update(network_cost(scfg, space, space.parse(found["arch"])))
-    row.update(method=found["method"], label=found["label"], search_seed=found["seed"])
-    write_json(out_json, [row])
-    return row
+    for rank, row in enumerate(rows, start=1):
+        row.update(network_cost(scfg, space, space.parse(row["arch"])))
+        row.update(method=found["method"], label=found["label"], search_seed=found["seed"], rank=rank)
+    write_json(out_json, rows)
+    return rows

@@ -166,3 +166,48 @@ def mobilenet_ops(pub: dict[str, tuple]) -> Callable:
 
     return build
 
+
+
+def feature_map_sizes(space_name: str) -> list[int]:
+    """The feature-map sizes of a pooling space's default network, traced by running it (at 1/16 width) on
+    one image of the backbone's input size: the output size of each searched layer, in order, deduplicated."""
+    import torch
+
+    from nasrepro.spaces import get_space
+
+    space = get_space(space_name)
+    net = space.build_supernet(num_classes=10, width=1 / 16).eval()
+    size = space.backbone.input_size
+    sizes = []
+    with torch.no_grad():
+        h = net.begin(torch.zeros(1, 3, size, size))
+        for j, flag in enumerate(space.default_arch()):
+            sizes.append(int(net.layers[j](h).shape[-1]))
+            h = net.advance(h, j, flag)
+        sizes.append(int(net.layers[-1](h).shape[-1]))
+    return list(dict.fromkeys(sizes))
+
+
+def pooling_spaces(pub: dict[str, dict]) -> Callable:
+    """Thesis Table 2.7: each pooling space's backbone, traced feature-map sizes, searched layers, poolings and
+    size, counted from the space (``C(layers - 1, poolings)`` enumerated), beside the printed row."""
+
+    def build(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
+        from nasrepro.spaces import get_space
+
+        rows = []
+        for name, printed in pub.items():
+            space = get_space(name)
+            backbone = space.backbone
+            row = {"space": name, "backbone": backbone.name, "dataset": printed["dataset"],
+                   "feature_maps": "[" + ",".join(map(str, feature_map_sizes(name))) + "]",
+                   "layers": backbone.num_layers, "poolings": backbone.pools, "size": space.size(),
+                   "default_arch": space.format(space.default_arch()), "input_size": backbone.input_size}
+            row.update({f"published_{k}": v for k, v in printed.items()})
+            for k in ("layers", "poolings", "size"):
+                row[f"delta_{k}"] = row[k] - printed[k]
+            row["matches"] = all(row[k] == printed[k] for k in ("backbone", "feature_maps", "layers", "poolings", "size"))
+            rows.append(row)
+        return tag(pd.DataFrame(rows), cfg)
+
+    return build

@@ -398,3 +398,56 @@ BANAT_TABLE3_LABELS = {"resnet": "Best ResNet", "efficientnet": "Best EfficientN
                        "oracle": "NAS-Bench-201 oracle", "banat-best": "BANAT (best)"}
 # §4 and the space-size check: log10 of the number of terms.
 BANAT_SPACE_SIZES = {"hierarchical-nb201": 446.0, "nb201-cell": 4.18}
+
+# Thesis Table 2.4 (non-NAS resizing methods vs ours; CIFAR10 ResNet18, CIFAR100 ResNet50): baseline (default
+# pooling) and improved accuracy, mean ± std where printed, and the gap. Keyed (setting, row).
+THESIS_TABLE2_4 = {
+    ("pooling-r18-c10", "diffstride"): {"backbone": "ResNet18", "baseline_acc": 91.4, "baseline_std": 0.2,
+                                        "improved_acc": 92.4, "improved_std": 0.1, "gap": 1.0},
+    ("pooling-r18-c10", "mixtures"): {"backbone": "ResNet18", "baseline_acc": 90.45, "baseline_std": 0.21,
+                                      "improved_acc": 91.51, "improved_std": 0.09, "gap": 1.06},
+    ("pooling-r50-c100", "dynopool"): {"backbone": "ResNet50", "baseline_acc": 78.50, "improved_acc": 80.60, "gap": 2.1},
+    ("pooling-r50-c100", "shapeadaptor"): {"backbone": "ResNet50", "baseline_acc": 78.50, "improved_acc": 80.29,
+                                           "gap": 1.8},
+    ("pooling-r50-c100", "mixtures"): {"backbone": "ResNet50", "baseline_acc": 77.57, "baseline_std": 0.18,
+                                       "improved_acc": 79.61, "improved_std": 0.21, "gap": 2.04},
+}
+THESIS_TABLE2_4_QUOTED = {"diffstride": "DiffStride (Riad et al., 2022)", "dynopool": "DynOPool (Jang et al., 2022)",
+                          "shapeadaptor": "ShapeAdaptor (Liu et al., 2020)"}
+
+# Thesis Table 2.5 (ResNet50, Food101): the best architecture per M and its retrained accuracy (mean ± std).
+THESIS_TABLE2_5 = {
+    "default": {"arch": "[3,4,6,3]", "acc": 84.00, "acc_std": 0.10},
+    "mixture-m1": {"arch": "[6,4,5,1]", "acc": 84.24, "acc_std": 0.09},
+    "mixture-m2": {"arch": "[4,5,6,1]", "acc": 84.34, "acc_std": 0.18},
+    "mixtures": {"arch": "[8,3,3,2]", "acc": 84.35, "acc_std": 0.14},
+    "mixture-m8": {"arch": "[9,4,2,1]", "acc": 84.73, "acc_std": 0.09},
+}
+
+# Thesis Table 2.6 (ResNet18, ImageNet): top-1 architecture and accuracy, best and average of the top 3.
+THESIS_TABLE2_6 = {
+    "default": {"arch": "[2,2,2,2]", "top1_acc": 68.32, "top1_std": 0.24},
+    "mixture-m1": {"arch": "[1,3,1,3]", "top1_acc": 62.21, "top1_std": 0.26, "top3_best": 65.91, "top3_best_std": 0.21,
+                   "top3_avg": 63.51, "top3_avg_std": 1.56},
+    "mixture-m2": {"arch": "[3,1,1,3]", "top1_acc": 62.56, "top1_std": 0.18, "top3_best": 68.32, "top3_best_std": 0.24,
+                   "top3_avg": 64.70, "top3_avg_std": 2.57},
+    "mixtures": {"arch": "[5,1,1,1]", "top1_acc": 65.88, "top1_std": 0.24, "top3_best": 66.12, "top3_best_std": 0.18,
+                 "top3_avg": 64.73, "top3_avg_std": 1.78},
+    "mixture-m8": {"arch": "[2,3,2,1]", "top1_acc": 64.81, "top1_std": 0.11, "top3_best": 66.12, "top3_best_std": 0.23,
+                   "top3_avg": 64.15, "top3_avg_std": 2.98},
+}
+
+# Thesis Table 2.7 (search-space design): feature map sizes, searched layers, poolings and space size per
+# backbone / dataset, keyed by our space of that row.
+THESIS_TABLE2_7 = {
+    "pooling": {"backbone": "ResNet20", "dataset": "CIFAR10", "feature_maps": "[32,16,8]", "layers": 10, "poolings": 2,
+                "size": 36},
+    "pooling-resnet18": {"backbone": "ResNet18", "dataset": "CIFAR10", "feature_maps": "[32,16,8,4]", "layers": 9,
+                         "poolings": 3, "size": 56},
+    "pooling-resnet50": {"backbone": "ResNet50", "dataset": "CIFAR100", "feature_maps": "[32,16,8,4]", "layers": 17,
+                         "poolings": 3, "size": 560},
+    "pooling-resnet50-224": {"backbone": "ResNet50", "dataset": "Food101", "feature_maps": "[56,28,14,7]", "layers": 16,
+                             "poolings": 3, "size": 455},
+    "pooling-resnet18-224": {"backbone": "ResNet18", "dataset": "ImageNet", "feature_maps": "[56,28,14,7]", "layers": 8,
+                             "poolings": 3, "size": 35},
+}

@@ -15,7 +15,10 @@ rule retrain:
         "../envs/nasrepro.yaml"
     input:
         cfg=CONFIG_JSON,
-        summary=L.search("{space}", "{method}", "{seed}", "summary.json"),
+        # the search whose network this seed retrains: the same seed, or the first one (setting key retrain.seeds)
+        summary=lambda wc: L.search(wc.space, wc.method, catalogue.retrain_search_seed(CFG, wc.space, int(wc.seed))),
+        evals=lambda wc: L.search(wc.space, wc.method, catalogue.retrain_search_seed(CFG, wc.space, int(wc.seed)),
+                                  "arch_eval.csv"),
     output:
         L.retrain("{space}", "{method}", "{seed}"),
     log:
