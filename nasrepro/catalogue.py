@@ -32,6 +32,7 @@ from nasrepro.methods import needs_warmup
 from nasrepro.reporting import banat_reports as br
 from nasrepro.reporting import builders as b
 from nasrepro.reporting import descriptive as d
+from nasrepro.reporting import dnas_tables as dt
 from nasrepro.reporting import figure_builders as fb
 from nasrepro.reporting import published
 from nasrepro.reporting import query_figures as qf
@@ -338,6 +339,10 @@ TARGETS: tuple[Target, ...] = (
     Target("anasod_fig2", "figure", qf.fig2(ANASOD), (QueryExtracts(ANASOD),), requires=(ANASOD,)),
     Target("anasod_fig3", "figure", qf.curves_figure(ANASOD_FIG3_ROWS, "ANASOD Fig. 3: with and without ANASOD", ANASOD),
            (Queries(ANASOD, tuple(s for _, row in ANASOD_FIG3_ROWS for s in row), ("summary.json", "history.csv")),)),
+    # ANASOD Table 3 / Fig. 5: differentiable NAS on NB201 (one setting per printed search-epoch count)
+    Target("anasod_table3", "table", dt.anasod_table3,
+           tuple(Runs(setting, (method,)) for method, setting in dt.DNAS_RUNS.items())),
+    Target("anasod_fig5", "figure", dt.anasod_fig5, (Files("nb201-dnas", ("anasod-dnas",), "history.csv"),)),
     Target("anasod_fig6", "figure", qf.curves_figure(ANASOD_FIG6_ROWS, "ANASOD Fig. 6: LS vs ANASOD-LS", ANASOD),
            (Queries(ANASOD, ANASOD_TABLE6_COMPUTED, ("summary.json", "history.csv")),)),
     # ------------------------------------------------------------------ BANAT (seed 003): the cell-based NB201 arm

@@ -86,18 +86,22 @@ def check_methods(methods: Mapping[str, Mapping], sections: Mapping[str, Mapping
 def check_differentiable(name: str, method: Mapping) -> None:
     """A differentiable method has no sampler, and its options build the relaxed network and the
     architecture optimiser (``training.bilevel``)."""
+    from nasrepro.jobs.differentiable import FINALS
     from nasrepro.spaces.multiscale import SHARING
+    from nasrepro.spaces.nb201_mixed import CATEGORICALS
     from nasrepro.training.bilevel import ArchOptimConfig
 
     if "sampler" in method:
         raise ConfigError(f"config error at methods.{name}: a method has a sampler or a differentiable section, not both")
     options = method["differentiable"]
-    known = {"sharing", "update", "lr", "betas", "weight_decay"}
+    known = {"sharing", "categorical", "final", "update", "lr", "betas", "weight_decay"}
     for key in options:
         if key not in known:
             raise ConfigError(f"config error at methods.{name}.differentiable.{key}: unknown option; use {sorted(known)}")
-    if options.get("sharing", "shared") not in SHARING:
-        raise ConfigError(f"config error at methods.{name}.differentiable.sharing: use one of {SHARING}")
+    for key, allowed, default in (("sharing", SHARING, "shared"), ("categorical", CATEGORICALS, "per-edge"),
+                                  ("final", FINALS, "argmax")):
+        if options.get(key, default) not in allowed:
+            raise ConfigError(f"config error at methods.{name}.differentiable.{key}: use one of {allowed}")
     ArchOptimConfig.from_dict(options)
 
 

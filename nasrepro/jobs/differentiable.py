@@ -22,15 +22,18 @@ from nasrepro.data.splits import eval_tensors, make_loader, nas_split
 from nasrepro.evaluation.density_trace import TRACE_KEY
 from nasrepro.evaluation.evaluate import evaluate_architectures, progress_logger
 from nasrepro.evaluation.metrics import ranking_summary
-from nasrepro.evaluation.ranking import chosen_ground_truth
+from nasrepro.errors import ConfigError
+from nasrepro.evaluation.ranking import chosen_ground_truth, ranking_set
 from nasrepro.io import write_csv, write_json
 from nasrepro.runtime import runtime_from_config, seed_everything
 from nasrepro.spaces import get_space
 from nasrepro.training.bilevel import ArchOptimConfig, BilevelTrainer
 from nasrepro.training.optim import OptimConfig
 
-# ``differentiable`` keys that build the relaxed network (the rest configure the architecture optimiser)
-NETWORK_KEYS = ("sharing",)
+# ``differentiable`` keys that build the relaxed network (the rest configure the architecture optimiser and
+# the final discretisation): Ch. 2's weight sharing over resolutions, the NB201 categorical per edge or shared
+NETWORK_KEYS = ("sharing", "categorical")
+FINALS = ("argmax", "sample")
 
 
 def is_differentiable(method: dict) -> bool:
@@ -49,10 +52,14 @@ def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, 
     arch_cfg = ArchOptimConfig.from_dict(options)
     optim = OptimConfig.from_dict(scfg["search"])
     rng = seed_everything(seed)
-    network = {k: options[k] for k in NETWORK_KEYS if k in options}
+    network = {**(scfg.get("network") or {}), **{k: options[k] for k in NETWORK_KEYS if k in options}}
     if arch_cfg.update == "exponentiated":
         network["parametrisation"] = "simplex"  # GAEA keeps the weights themselves on the simplex
-    model = space.build_relaxed(split.num_classes, scfg["width"], **network)
+    try:
+        model = space.build_relaxed(split.num_classes, scfg["width"], **network)
+    except TypeError as exc:  # an option of another space's relaxation
+        raise ConfigError(f"methods.{method_name}.differentiable: space {space.name!r} does not take "
+                          f"{sorted(network)} ({exc})") from None
     train = make_loader(scfg, split.train, optim.batch_size, runtime, seed, augment=True)
     val = make_loader(scfg, split.val, optim.batch_size, runtime, seed + 10_000, augment=False)
     trainer = BilevelTrainer(model, optim, arch_cfg, runtime, train, val, rng, checkpoint=out_dir / "search.ckpt.pt",
@@ -60,14 +67,18 @@ def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, 
                                  "search", scfg, {k: v for k, v in method.items() if k != "label"}, seed))
     trainer.resume_if_possible()
     history = trainer.run()
-    arch = trainer.model.derive()
+    final = options.get("final", "argmax")
+    # ANASOD-DNAS (seed 004 Alg. 1 line 7) samples its cell from the learnt distribution; DARTS takes the argmax.
+    # The draw uses the run's generator, whose state the checkpoint restores, so a resumed run draws the same.
+    arch = trainer.model.sample(trainer.rng) if final == "sample" else trainer.model.derive()
 
     # Every path with ground truth, scored through the trained weights with a one-hot choice (the relaxed
     # network's ``forward(x, arch)``), so the table can report Kendall's tau of the DARTS supernet too.
     ev = scfg["evaluation"]
     gt = ground_truth_for(cfg, space_name)
     archs = space.enumerate()
-    ranked = np.flatnonzero(coverage(gt, archs))
+    ranked = ranking_set(len(archs), ev.get("rank_archs"))  # NB201: a fixed random subset of the 15,625
+    ranked = ranked[coverage(gt, [archs[i] for i in ranked])]
     vx, vy = eval_tensors(scfg, split.val, runtime, ev.get("val_images"))
     acc = evaluate_architectures(trainer.model, [archs[i] for i in ranked], vx, vy, runtime, ev["batch_size"],
                                  progress=progress_logger(log, "ranking"))
@@ -75,15 +86,13 @@ def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, 
     weights = trainer.model.arch_weights().detach().cpu().numpy()
     log_likelihood = [float(np.log(np.maximum(weights[np.arange(len(a)), list(a)], 1e-12)).sum())
                       for a in (archs[i] for i in ranked)]
-    size = int(scfg.get("resolution") or 32)
     summary = {
         "space": space_name, "method": method_name, "label": method["label"], "seed": seed,
         "preset": cfg["preset"], "config_hash": cfg["config_hash"],
         "arch": space.format(arch), "arch_index": space.display_index(arch),
         **chosen_ground_truth(gt, arch),
-        # thesis Fig. 2.7: the feature-map size of every layer, the fixed full-resolution stem first
-        "resolutions": [size] + [size >> int(r) for r in arch], "upsamples": int(sum(b < a for a, b in zip(arch, arch[1:]))),
-        "arch_weights": weights.tolist(), "differentiable": options,
+        **space.describe_path(arch, int(scfg.get("resolution") or 32)),  # e.g. Fig. 2.7's feature-map sizes
+        "arch_weights": weights.tolist(), "differentiable": options, "final": final,
         "train_seconds": trainer.elapsed, "search_epochs": optim.epochs, "path_steps": optim.epochs * len(train),
         "device": torch.cuda.get_device_name(runtime.device) if runtime.device.type == "cuda" else "cpu",
         "ranked_archs": int(len(ranked)), "population_size": len(archs),
@@ -94,9 +103,24 @@ def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, 
         "supernet_val_acc": acc, "gt_acc": truth, "arch_log_likelihood": log_likelihood}))
     write_csv(out_dir / "density_trace.csv", pd.DataFrame(columns=["epoch", "arch", TRACE_KEY]))
     write_csv(out_dir / "visits.csv", pd.DataFrame(columns=["epoch", "arch", "visits"]))
-    write_csv(out_dir / "history.csv", pd.DataFrame([{k: v for k, v in h.items() if k != "arch_weights"}
-                                                      for h in history]))
+    write_csv(out_dir / "history.csv", pd.DataFrame([_history_row(space, h, final, seed) for h in history]))
     write_json(out_dir / "summary.json", summary)  # last: a summary implies the other outputs exist
     found = "no ground truth: retrain it" if summary["gt_rank"] is None else f"rank {summary['gt_rank']}"
-    log(f"{method['label']} seed {seed}: derived {summary['arch']} ({found}), feature maps {summary['resolutions']}")
+    how = "sampled" if final == "sample" else "derived"
+    log(f"{method['label']} seed {seed}: {how} {summary['arch']} ({found})"
+        + (f", feature maps {summary['resolutions']}" if "resolutions" in summary else ""))
     return summary
+
+
+def _history_row(space, h: dict, final: str, seed: int) -> dict:
+    """One epoch of ``history.csv``: the trainer's scalars, the derived path, and for a sampling method the
+    cell drawn from that epoch's weights (ANASOD Fig. 5 scores one such draw per epoch), from a generator of
+    its own (seed, epoch), so the training stream is untouched."""
+    row = {k: v for k, v in h.items() if k not in ("arch_weights", "derived")}
+    row["derived"] = space.format(tuple(h["derived"]))
+    if final == "sample":
+        w = np.asarray(h["arch_weights"], dtype=np.float64)
+        w = np.broadcast_to(w, (len(h["derived"]), w.shape[-1]))
+        rng = np.random.default_rng([seed, int(h["epoch"])])
+        row["sampled"] = space.format(tuple(int(rng.choice(w.shape[1], p=r / r.sum())) for r in w))
+    return row

@@ -451,3 +451,23 @@ THESIS_TABLE2_7 = {
     "pooling-resnet18-224": {"backbone": "ResNet18", "dataset": "ImageNet", "feature_maps": "[56,28,14,7]", "layers": 8,
                              "poolings": 3, "size": 35},
 }
+
+# ANASOD (seed 004) Table 3: one-shot NAS on NB201, searched on CIFAR-10 and transferred; error (%) mean ±
+# standard error over trials, and the search epochs. Rows marked * / † in the seed are quoted from GAEA / NB201.
+ANASOD_TABLE3 = {
+    "optimal": {"cifar10": 5.70, "cifar100": 26.50, "imagenet16": 52.70},
+    "rsps": {"search_epochs": 50, "cifar10": 12.34, "cifar10_se": 1.7, "cifar100": 41.67, "cifar100_se": 4.3,
+             "imagenet16": 68.86, "imagenet16_se": 3.9},
+    "darts-nb201": {"search_epochs": 50, "cifar10": 45.70, "cifar10_se": 0.0, "cifar100": 84.39, "cifar100_se": 0.0,
+                    "imagenet16": 83.68, "imagenet16_se": 0.0},
+    "setn": {"search_epochs": 50, "cifar10": 12.36, "cifar10_se": 0.0, "cifar100": 41.95, "cifar100_se": 0.2,
+             "imagenet16": 67.48, "imagenet16_se": 0.2},
+    "enas": {"search_epochs": 50, "cifar10": 45.70, "cifar10_se": 0.0, "cifar100": 84.97, "cifar100_se": 0.0,
+             "imagenet16": 83.68, "imagenet16_se": 0.0},
+    "gaea-darts": {"search_epochs": 25, "cifar10": 8.36, "cifar10_se": 2.6, "cifar100": 31.61, "cifar100_se": 4.5,
+                   "imagenet16": 58.41, "imagenet16_se": 4.2},
+    "anasod-dnas": {"search_epochs": 20, "cifar10": 7.75, "cifar10_se": 1.2, "cifar100": 31.33, "cifar100_se": 1.7,
+                    "imagenet16": 58.00, "imagenet16_se": 2.9},
+}
+ANASOD_TABLE3_QUOTED = {"rsps": "RSPS* (Li & Talwalkar, 2020)", "setn": "SETN* (Dong & Yang, 2019a)",
+                        "enas": "ENAS† (Pham et al., 2018)"}

@@ -78,6 +78,10 @@ class SearchSpace(ABC):
         raise ConfigError(f"space {self.name!r} has no differentiable relaxation; the DARTS methods need one "
                           f"(pooling-resolution-all has it)")
 
+    def describe_path(self, arch: Arch, input_size: int) -> dict:
+        """Extra summary fields a differentiable search reports for its derived ``arch`` (default none)."""
+        return {}
+
     def build_network(self, arch: Arch, num_classes: int = 10, width: float = 1.0) -> nn.Module:
         """A stand-alone network for ``arch`` with only the parameters of its path."""
         return FixedArch(self.build_supernet(num_classes, width), arch)

@@ -413,6 +413,14 @@ class NB201Space(SearchSpace):
             raise ValueError(f"cells_per_stage must be >= 1, got {n}")
         return NB201Supernet(num_classes=num_classes, C=c, N=n, affine=self.affine)
 
+    def build_relaxed(self, num_classes: int = 10, width: float = 1.0, categorical: str = "per-edge",
+                      parametrisation: str = "softmax", cells_per_stage: int | None = None):
+        """The DARTS-style mixed-operation network over this space's supernet (``nasrepro.spaces.nb201_mixed``):
+        one categorical per edge (DARTS, GAEA) or one shared by every edge (ANASOD-DNAS)."""
+        from nasrepro.spaces.nb201_mixed import MixedOpNB201
+
+        return MixedOpNB201(self.build_supernet(num_classes, width, cells_per_stage), categorical, parametrisation)
+
     def aliases(self, arch: Arch) -> Arch:
         """Lowest-index cell isomorphic to ``arch`` under NAS-Bench-201's ``unique_str``.
 

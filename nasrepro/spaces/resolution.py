@@ -134,6 +134,12 @@ class ResolutionSpace(SearchSpace):
     def build_supernet(self, num_classes: int = 10, width: float = 1.0) -> ResolutionSupernet:
         return ResolutionSupernet(num_classes, width)
 
+    def describe_path(self, arch: Arch, input_size: int) -> dict:
+        """Thesis Fig. 2.7: the feature-map size of every layer, the fixed full-resolution stem first, and how
+        many times the path upsamples."""
+        return {"resolutions": [input_size] + [input_size >> int(r) for r in arch],
+                "upsamples": int(sum(b < a for a, b in zip(arch, arch[1:])))}
+
     def build_relaxed(self, num_classes: int = 10, width: float = 1.0, **options) -> Supernet:
         """The differentiable relaxation over these paths: multi-scale resolution blocks (Eq. 2.4)."""
         from nasrepro.spaces.multiscale import MultiScaleSupernet

@@ -1,0 +1,116 @@
+"""The NAS-Bench-201 cell relaxed DARTS-style: a mixed operation on every edge (issue 19).
+
+Every edge e of a cell computes ``sum_o w[e, o] * o(x)`` over the five NB201 operations (Liu et al. 2018b,
+Eq. 2; ``none`` contributes zero and is not run), each operation once per edge input, never once per path.
+The operations' weights are those of the single-path supernet (``NB201Supernet``), so ``forward(x, arch)``
+is exactly the single-path network and a one-hot ``w`` computes it too (tested).
+
+Architecture weights, by ``categorical``:
+
+- ``per-edge``: a [6, 5] matrix, one categorical per edge (DARTS; GAEA-DARTS, Li et al. 2020d);
+- ``shared``: one categorical over the five operations that every edge uses (ANASOD-DNAS, seed 004 Alg. 1:
+  "the parameters of the categorical distribution are shared"), the ANASOD encoding p~ itself.
+
+``parametrisation``: ``softmax`` keeps logits (DARTS, updated by Adam); ``simplex`` keeps the weights on the
+simplex (updated by ``bilevel``'s exponentiated-gradient step). Seed 004 Alg. 1 line 4 writes an additive step
+followed by normalisation, which can leave the simplex (a negative weight); we use the exponentiated step
+(true mirror descent, as GAEA, whose code ANASOD-DNAS is built on), which cannot.
+
+``keep`` masks operations per edge: a masked operation has weight 0 and is not computed (a HEP-NAS
+sub-supernet keeps only its groups). ``derive()`` is DARTS's per-edge argmax over the kept operations;
+``sample(rng)`` draws every edge from its categorical (ANASOD-DNAS Alg. 1 line 7: "sample cells from the
+optimised encoding", no argmax).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from nasrepro.errors import ConfigError
+from nasrepro.nb201_cells import EDGES, NUM_EDGES, NUM_NODES, OPS
+from nasrepro.spaces.base import Arch, Supernet
+from nasrepro.spaces.nb201 import NB201Supernet, SearchCell
+
+CATEGORICALS = ("per-edge", "shared")
+PARAMETRISATIONS = ("softmax", "simplex")
+NUM_OPS = len(OPS)
+
+
+def mixed_cell(cell: SearchCell, x: torch.Tensor, w: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """One NB201 cell with every edge mixed by ``w`` [6, 5] over the operations ``keep`` [6, 5] allows.
+    Sums run in the single-path cell's edge order, so a one-hot ``w`` adds only exact zeros."""
+    nodes = [x]
+    for i in range(1, NUM_NODES):
+        total = None
+        for e, (src, dst) in enumerate(EDGES):
+            if dst != i:
+                continue
+            for o in range(1, NUM_OPS):  # op 0 is ``none``: zero output whatever its weight
+                if keep[e, o]:
+                    y = w[e, o] * cell.edges[e][OPS[o]](nodes[src])
+                    total = y if total is None else total + y
+        nodes.append(torch.zeros_like(x) if total is None else total)
+    return nodes[-1]
+
+
+class MixedOpNB201(Supernet):
+    """The relaxed NB201 network: the single-path supernet's weights plus architecture weights (module doc)."""
+
+    def __init__(self, net: NB201Supernet, categorical: str = "per-edge", parametrisation: str = "softmax"):
+        super().__init__()
+        if categorical not in CATEGORICALS:
+            raise ConfigError(f"differentiable.categorical must be one of {CATEGORICALS}, got {categorical!r}")
+        if parametrisation not in PARAMETRISATIONS:
+            raise ConfigError(f"parametrisation must be one of {PARAMETRISATIONS}, got {parametrisation!r}")
+        self.net, self.categorical, self.parametrisation = net, categorical, parametrisation
+        rows = NUM_EDGES if categorical == "per-edge" else 1
+        init = torch.zeros(rows, NUM_OPS) if parametrisation == "softmax" else torch.full((rows, NUM_OPS), 1.0 / NUM_OPS)
+        self.alpha = nn.Parameter(init)
+        self.register_buffer("keep", torch.ones(NUM_EDGES, NUM_OPS, dtype=torch.bool))
+
+    def arch_parameters(self) -> list[nn.Parameter]:
+        return [self.alpha]
+
+    def weight_parameters(self) -> list[nn.Parameter]:
+        return list(self.net.parameters())
+
+    def set_mask(self, keep: torch.Tensor | np.ndarray) -> None:
+        """Keep only the operations ``keep`` [6, 5] marks; every edge must keep at least one."""
+        keep = torch.as_tensor(np.asarray(keep), dtype=torch.bool, device=self.keep.device)
+        if keep.shape != (NUM_EDGES, NUM_OPS) or not bool(keep.any(dim=1).all()):
+            raise ValueError(f"an operation mask is [{NUM_EDGES}, {NUM_OPS}] booleans with one kept per edge")
+        self.keep.copy_(keep)
+
+    def arch_weights(self) -> torch.Tensor:
+        """w [6, 5]: per edge, the softmax of its (or the shared) logits, or the simplex weights, over the kept
+        operations (masked ones 0)."""
+        a = self.alpha.expand(NUM_EDGES, NUM_OPS)
+        if self.parametrisation == "softmax":
+            return torch.softmax(a.masked_fill(~self.keep, float("-inf")), dim=-1)
+        w = a * self.keep
+        return w / w.sum(dim=-1, keepdim=True)
+
+    def forward(self, x: torch.Tensor, arch: Arch | None = None) -> torch.Tensor:
+        if arch is not None:  # one path: the single-path supernet's own computation
+            return self.net(x, arch)
+        w = self.arch_weights()
+        h = self.net.stem(x)
+        for layer in self.net.cells:
+            h = mixed_cell(layer, h, w, self.keep) if isinstance(layer, SearchCell) else layer(h)
+        h = self.net.global_pool(self.net.lastact(h))
+        return self.net.classifier(torch.flatten(h, 1))
+
+    def forward_many(self, x: torch.Tensor, archs) -> torch.Tensor:
+        """Paths scored together through the shared weights (``NB201Supernet.forward_many``)."""
+        return self.net.forward_many(x, archs)
+
+    def derive(self) -> Arch:
+        """DARTS's discretisation: the kept operation with the largest weight on every edge."""
+        return tuple(int(o) for o in self.arch_weights().detach().argmax(dim=-1).tolist())
+
+    def sample(self, rng: np.random.Generator) -> Arch:
+        """A cell drawn edge by edge from the architecture weights (ANASOD-DNAS Alg. 1 line 7)."""
+        w = self.arch_weights().detach().double().cpu().numpy()
+        return tuple(int(rng.choice(NUM_OPS, p=row / row.sum())) for row in w)

@@ -1,0 +1,182 @@
+"""The NAS-Bench-201 mixed-operation supernet (DARTS, GAEA-DARTS, ANASOD-DNAS): one-hot weights are the
+single-path network, masks remove operations, the shared categorical, sampling, and exact bi-level resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nasrepro.nb201_cells import NUM_EDGES, OPS
+from nasrepro.runtime import make_runtime, seed_everything
+from nasrepro.spaces import get_space
+from nasrepro.spaces.nb201_mixed import NUM_OPS, MixedOpNB201, mixed_cell
+from nasrepro.testing import synthetic_images
+from nasrepro.training.bilevel import ArchOptimConfig, BilevelTrainer
+from nasrepro.training.optim import OptimConfig
+
+SPACE = get_space("nb201")
+
+
+def _relaxed(**options) -> MixedOpNB201:
+    torch.manual_seed(0)
+    return SPACE.build_relaxed(width=0.25, cells_per_stage=1, **options)
+
+
+def _images(n=8, seed=3):
+    x, y = synthetic_images(n, seed)
+    return x.float() / 255.0, y
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_one_hot_weights_compute_exactly_the_single_path_network(train):
+    model = _relaxed(parametrisation="simplex").train(train)
+    x, _ = _images()
+    for arch in [(3, 0, 1, 4, 2, 3), (1, 1, 1, 1, 1, 1), (0, 3, 0, 0, 0, 2), (0, 0, 0, 0, 0, 0)]:
+        with torch.no_grad():
+            model.alpha.copy_(torch.nn.functional.one_hot(torch.tensor(arch), NUM_OPS).float())
+            assert torch.equal(model(x), model.net(x, arch)), arch
+            assert torch.equal(model(x, arch), model.net(x, arch))
+        assert model.derive() == arch
+
+
+def test_mixed_edge_is_the_weighted_sum_of_its_operations_each_computed_once():
+    model = _relaxed()
+    with torch.no_grad():
+        model.alpha.copy_(torch.randn(NUM_EDGES, NUM_OPS))
+    calls = {}
+    for e, edge in enumerate(model.net.cells[0].edges):
+        for name, op in edge.items():
+            op.register_forward_hook(lambda m, i, o, key=(e, name): calls.__setitem__(key, calls.get(key, 0) + 1))
+    x, _ = _images(4)
+    model.eval()
+    with torch.no_grad():
+        h = model.net.stem(x)
+        w = model.arch_weights()
+        got = mixed_cell(model.net.cells[0], h, w, model.keep)
+        # by hand: node 3 of a NB201 cell sums the edges 0->3, 1->3, 2->3 (edges 3, 4, 5)
+        cell = model.net.cells[0]
+        def edge(e, z):
+            return sum(w[e, o] * cell.edges[e][OPS[o]](z) for o in range(1, NUM_OPS))
+        n1 = edge(0, h)
+        n2 = edge(1, h) + edge(2, n1)
+        n3 = edge(3, h) + edge(4, n1) + edge(5, n2)
+        torch.testing.assert_close(got, n3, rtol=1e-5, atol=1e-6)
+    assert set(calls.values()) == {2}  # once in the cell, once in the hand computation; never once per path
+    assert len(calls) == NUM_EDGES * (NUM_OPS - 1) and all(name != "none" for _, name in calls)  # none never runs
+
+
+def test_a_mask_removes_operations_from_the_weights_the_forward_and_the_derivation():
+    model = _relaxed()
+    keep = np.ones((NUM_EDGES, NUM_OPS), dtype=bool)
+    keep[:, OPS.index("nor_conv_3x3")] = False  # e.g. a HEP-NAS sub-supernet without 3x3 convolutions
+    keep[0] = [False, True, False, False, False]  # edge 0 keeps only skip_connect
+    with torch.no_grad():
+        model.alpha.copy_(torch.randn(NUM_EDGES, NUM_OPS))
+        model.alpha[:, OPS.index("nor_conv_3x3")] = 10.0  # would win every edge unmasked
+    model.set_mask(keep)
+    w = model.arch_weights()
+    assert torch.equal(w[~torch.as_tensor(keep)], torch.zeros(int((~keep).sum())))
+    torch.testing.assert_close(w.sum(-1), torch.ones(NUM_EDGES))
+    arch = model.derive()
+    assert arch[0] == OPS.index("skip_connect") and OPS.index("nor_conv_3x3") not in arch
+    for cell in model.net.cells:
+        if hasattr(cell, "edges"):
+            for edge in cell.edges:
+                edge["nor_conv_3x3"].register_forward_hook(lambda *a: (_ for _ in ()).throw(AssertionError("ran")))
+    x, _ = _images(4)
+    model(x)  # a masked operation is never computed
+    with pytest.raises(ValueError, match="one kept per edge"):
+        model.set_mask(np.zeros((NUM_EDGES, NUM_OPS), dtype=bool))
+
+
+def test_the_shared_categorical_is_one_distribution_for_every_edge():
+    model = _relaxed(categorical="shared")
+    assert model.alpha.shape == (1, NUM_OPS)
+    x, y = _images(8)
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    assert model.alpha.grad.shape == (1, NUM_OPS) and model.alpha.grad.abs().sum() > 0
+    w = model.arch_weights()
+    assert w.shape == (NUM_EDGES, NUM_OPS) and torch.equal(w, w[:1].expand_as(w))
+
+
+def test_sampled_cells_follow_the_weights():
+    model = _relaxed(categorical="shared", parametrisation="simplex")
+    p = torch.tensor([[0.1, 0.2, 0.3, 0.35, 0.05]])
+    with torch.no_grad():
+        model.alpha.copy_(p)
+    rng = np.random.default_rng(0)
+    draws = np.array([model.sample(rng) for _ in range(2000)])
+    freq = np.bincount(draws.ravel(), minlength=NUM_OPS) / draws.size
+    assert np.abs(freq - p.numpy()[0]).max() < 0.02  # 12,000 edge draws: the standard error is below 0.005
+    assert [model.sample(np.random.default_rng(5)) for _ in range(2)][0] == model.sample(np.random.default_rng(5))
+
+
+def _trainer(tmp_path=None, epochs=2, **options):
+    runtime = make_runtime("cpu", deterministic=True)
+    from nasrepro.data.loader import DeviceLoader
+
+    x, y = synthetic_images(48, 3)
+    rng = seed_everything(0)
+    model = SPACE.build_relaxed(width=0.125, cells_per_stage=1, **options)
+    train = DeviceLoader(x[:24], y[:24], 12, runtime.device, augment=True, seed=0)
+    val = DeviceLoader(x[24:], y[24:], 12, runtime.device, augment=False, seed=1)
+    update = "exponentiated" if options.get("parametrisation") == "simplex" else "adam"
+    return BilevelTrainer(model, OptimConfig(epochs=epochs, batch_size=12, lr=0.025), ArchOptimConfig(update=update, lr=0.1),
+                          runtime, train, val, rng, checkpoint=None if tmp_path is None else tmp_path / "ck.pt",
+                          log=lambda m: None)
+
+
+@pytest.mark.parametrize("options", [{}, {"categorical": "shared", "parametrisation": "simplex"}])
+def test_bilevel_nb201_resumes_bit_identically(tmp_path, options):
+    full = _trainer(**options)
+    start = full.model.alpha.detach().clone()
+    full.run()
+    assert not torch.equal(start, full.model.alpha)
+    first = _trainer(tmp_path, **options)
+    first.run(stop_after_epoch=1)
+    second = _trainer(tmp_path, **options)
+    assert second.resume_if_possible()
+    second.run()
+    for (name, p), q in zip(full.model.state_dict().items(), second.model.state_dict().values()):
+        assert torch.equal(p, q), name
+
+
+def test_anasod_dnas_search_samples_its_cell_and_table_3_scores_it_on_three_datasets(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from nasrepro.config import load, resolve
+    from nasrepro.jobs import run_search
+    from nasrepro.reporting import dnas_tables as dt
+
+    cfg = resolve(load("config/config.yaml", {"preset": "demo"}))
+    cfg["nb201-dnas"].update(width=0.125, train_images=96)
+    cfg["nb201-dnas"]["search"].update(epochs=2, batch_size=24)
+    cfg["nb201-dnas"]["evaluation"].update(val_images=24, rank_archs=6)
+    out = tmp_path / "nb201-dnas" / "search" / "anasod-dnas" / "s0"
+    summary = run_search(cfg, "nb201-dnas", "anasod-dnas", 0, out, log=lambda m: None)
+    weights = np.array(summary["arch_weights"])
+    assert summary["final"] == "sample" and weights.shape == (NUM_EDGES, NUM_OPS)
+    assert (weights == weights[0]).all() and np.isclose(weights[0].sum(), 1.0)  # one shared categorical
+    history = pd.read_csv(out / "history.csv")
+    assert list(history["epoch"]) == [1, 2] and history["sampled"].map(SPACE.parse).map(len).eq(NUM_EDGES).all()
+    assert len(pd.read_csv(out / "arch_eval.csv")) == 6  # evaluation.rank_archs cells ranked
+    assert json.loads((out / "summary.json").read_text())["arch"] == summary["arch"]
+
+    frame = dt.anasod_table3(cfg, [out / "summary.json"]).set_index("method")
+    arch = SPACE.parse(summary["arch"])
+    from nasrepro.benchmarks import load_ground_truth
+    by_hand = {col: 100.0 - load_ground_truth("nb201", dataset=key, metric="test", epochs=200, seed=None).accuracy_of(arch)
+               for col, key in dt.TRANSFER.items()}
+    for col, err in by_hand.items():
+        assert frame.loc["anasod-dnas", col] == pytest.approx(err)
+    assert frame.loc["anasod-dnas", "search_epochs"] == 2 and frame.loc["anasod-dnas", "published_cifar10"] == 7.75
+    truth = load_ground_truth("nb201", dataset="cifar100", metric="test", epochs=200, seed=None)
+    assert frame.loc["optimal", "cifar100"] == pytest.approx(100.0 - max(truth.accuracy))
+    assert frame.loc["rsps", "arch"].startswith("quoted") and np.isnan(frame.loc["rsps", "cifar10"])
+    assert frame.loc["gaea-darts", "arch"] == "no runs given"
+
+    dt.anasod_fig5(cfg, [out / "history.csv"], tmp_path / "f.pdf", tmp_path / "f.png")
+    assert (tmp_path / "f.pdf").stat().st_size > 0 and (tmp_path / "f.png").stat().st_size > 0
