@@ -343,6 +343,12 @@ TARGETS: tuple[Target, ...] = (
     Target("anasod_table3", "table", dt.anasod_table3,
            tuple(Runs(setting, (method,)) for method, setting in dt.DNAS_RUNS.items())),
     Target("anasod_fig5", "figure", dt.anasod_fig5, (Files("nb201-dnas", ("anasod-dnas",), "history.csv"),)),
+    # HEP-NAS (seed 002) Table 4 and Fig. 3 on NB201
+    Target("hepnas_table4", "table", dt.hepnas_table4,
+           tuple(Runs(setting, (method,)) for method, settings in dt.HEPNAS_RUNS.items() for setting in settings
+                 if setting is not None),
+           requires=("nb201-hepnas",)),
+    Target("hepnas_fig3", "figure", dt.hepnas_fig3, (Files("nb201-hepnas", ("hepnas",), "summary.json"),)),
     Target("anasod_fig6", "figure", qf.curves_figure(ANASOD_FIG6_ROWS, "ANASOD Fig. 6: LS vs ANASOD-LS", ANASOD),
            (Queries(ANASOD, ANASOD_TABLE6_COMPUTED, ("summary.json", "history.csv")),)),
     # ------------------------------------------------------------------ BANAT (seed 003): the cell-based NB201 arm

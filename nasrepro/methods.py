@@ -64,6 +64,9 @@ def check_methods(methods: Mapping[str, Mapping], sections: Mapping[str, Mapping
     is one its sampler takes, so a typo stops the workflow before any job runs."""
     accepted_anywhere: set[str] = set()
     for name, method in methods.items():
+        if "hepnas" in method and "differentiable" not in method:
+            raise ConfigError(f"config error at methods.{name}.hepnas: HEP-NAS splits a differentiable supernet; "
+                              "give the method a differentiable section (its base method, e.g. DARTS)")
         if "differentiable" in method:  # a DARTS-style method trains no sampler (nasrepro.jobs.differentiable)
             check_differentiable(name, method)
             continue
@@ -103,6 +106,10 @@ def check_differentiable(name: str, method: Mapping) -> None:
         if options.get(key, default) not in allowed:
             raise ConfigError(f"config error at methods.{name}.differentiable.{key}: use one of {allowed}")
     ArchOptimConfig.from_dict(options)
+    if "hepnas" in method:
+        from nasrepro.training.hepnas import HepNasConfig
+
+        HepNasConfig.from_dict(method["hepnas"], f"methods.{name}.hepnas")
 
 
 def build_tree_for(method: Mapping, scfg: Mapping, space, archs, seed: int, warmup_outputs: str | Path | None):

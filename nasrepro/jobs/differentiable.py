@@ -9,6 +9,7 @@ has a ``differentiable`` section instead of a ``sampler``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -28,6 +29,7 @@ from nasrepro.io import write_csv, write_json
 from nasrepro.runtime import runtime_from_config, seed_everything
 from nasrepro.spaces import get_space
 from nasrepro.training.bilevel import ArchOptimConfig, BilevelTrainer
+from nasrepro.training.hepnas import HepNasConfig, HepNasRun
 from nasrepro.training.optim import OptimConfig
 
 # ``differentiable`` keys that build the relaxed network (the rest configure the architecture optimiser and
@@ -51,6 +53,11 @@ def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, 
     split = nas_split(cfg, scfg)
     arch_cfg = ArchOptimConfig.from_dict(options)
     optim = OptimConfig.from_dict(scfg["search"])
+    # a setting may shorten HEP-NAS's schedule (the demo) with its own ``hepnas`` keys, as ``sampler`` does
+    hep = (HepNasConfig.from_dict({**method["hepnas"], **(scfg.get("hepnas") or {})}, f"{space_name}.hepnas")
+           if "hepnas" in method else None)
+    if hep is not None:  # HEP-NAS's own schedule: its supernet epochs plus every stage's distillation epochs
+        optim = replace(optim, epochs=hep.total_epochs)
     rng = seed_everything(seed)
     network = {**(scfg.get("network") or {}), **{k: options[k] for k in NETWORK_KEYS if k in options}}
     if arch_cfg.update == "exponentiated":
@@ -62,11 +69,22 @@ def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, 
                           f"{sorted(network)} ({exc})") from None
     train = make_loader(scfg, split.train, optim.batch_size, runtime, seed, augment=True)
     val = make_loader(scfg, split.val, optim.batch_size, runtime, seed + 10_000, augment=False)
-    trainer = BilevelTrainer(model, optim, arch_cfg, runtime, train, val, rng, checkpoint=out_dir / "search.ckpt.pt",
-                             log=log, fingerprint=training_fingerprint(
-                                 "search", scfg, {k: v for k, v in method.items() if k != "label"}, seed))
-    trainer.resume_if_possible()
-    history = trainer.run()
+    fingerprint = training_fingerprint("search", scfg, {k: v for k, v in method.items() if k != "label"}, seed)
+    ev = scfg["evaluation"]
+    vx, vy = eval_tensors(scfg, split.val, runtime, ev.get("val_images"))
+    stages: list[dict] = []
+    if hep is None:
+        trainer = BilevelTrainer(model, optim, arch_cfg, runtime, train, val, rng,
+                                 checkpoint=out_dir / "search.ckpt.pt", log=log, fingerprint=fingerprint)
+        trainer.resume_if_possible()
+        history = trainer.run()
+    else:  # seed 002 Alg. 1: split hierarchy by hierarchy, keep the best sub-supernet (``training.hepnas``)
+        base = BilevelTrainer(model, optim, arch_cfg, runtime, train, val, rng, log=log)
+        run = HepNasRun(base, space.edges(), hep, vx, vy, ev["batch_size"], rng,
+                        checkpoint=out_dir / "search.ckpt.pt", fingerprint=fingerprint, log=log)
+        run.resume_if_possible()
+        trainer = run.run()
+        history, stages = trainer.history, run.records
     final = options.get("final", "argmax")
     # ANASOD-DNAS (seed 004 Alg. 1 line 7) samples its cell from the learnt distribution; DARTS takes the argmax.
     # The draw uses the run's generator, whose state the checkpoint restores, so a resumed run draws the same.
@@ -74,12 +92,10 @@ def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, 
 
     # Every path with ground truth, scored through the trained weights with a one-hot choice (the relaxed
     # network's ``forward(x, arch)``), so the table can report Kendall's tau of the DARTS supernet too.
-    ev = scfg["evaluation"]
     gt = ground_truth_for(cfg, space_name)
     archs = space.enumerate()
     ranked = ranking_set(len(archs), ev.get("rank_archs"))  # NB201: a fixed random subset of the 15,625
     ranked = ranked[coverage(gt, [archs[i] for i in ranked])]
-    vx, vy = eval_tensors(scfg, split.val, runtime, ev.get("val_images"))
     acc = evaluate_architectures(trainer.model, [archs[i] for i in ranked], vx, vy, runtime, ev["batch_size"],
                                  progress=progress_logger(log, "ranking"))
     truth = np.array([gt.accuracy_of(archs[i]) for i in ranked])
@@ -96,6 +112,7 @@ def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, 
         "train_seconds": trainer.elapsed, "search_epochs": optim.epochs, "path_steps": optim.epochs * len(train),
         "device": torch.cuda.get_device_name(runtime.device) if runtime.device.type == "cuda" else "cpu",
         "ranked_archs": int(len(ranked)), "population_size": len(archs),
+        **({"hepnas_stages": stages, "remaining_space": stages[-1]["remaining_space"]} if stages else {}),
         **ranking_summary(acc, truth),
     }
     write_csv(out_dir / "arch_eval.csv", pd.DataFrame({

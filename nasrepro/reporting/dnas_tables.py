@@ -98,3 +98,93 @@ def anasod_fig5(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
     fig.suptitle("ANASOD-DNAS learning curves: error of a cell sampled from the encoding", fontsize=10)
     stamp(fig, cfg)
     save(fig, pdf, png)
+
+
+# ---------------------------------------------------------------------------------------------- HEP-NAS
+# HEP-NAS Table 4's computed rows: method -> (its CIFAR-10 search setting, its CIFAR-100 search setting or None).
+# Columns a setting did not search are the CIFAR-10 search's cell transferred, as the seed transfers to ImageNet16.
+HEPNAS_RUNS = {"darts-nb201": ("nb201-darts", None), "uniform": ("nb201-c10", None),
+               "hepnas": ("nb201-hepnas", "nb201-hepnas-c100")}
+HEPNAS_TEST = {"c10_test": "cifar10", "c100_test": "cifar100", "in16_test": "ImageNet16-120"}
+HEPNAS_VALID = {"c10_valid": "cifar10-valid", "c100_valid": "cifar100", "in16_valid": "ImageNet16-120"}
+
+
+def _valid_truth(cfg: dict, setting: str, dataset: str):
+    """NB201 validation accuracy (needs the full benchmark file, the setting's benchmark.full_benchmark_path)."""
+    path = ((cfg.get(setting) or {}).get("benchmark") or {}).get("full_benchmark_path")
+    if not path:
+        return None
+    return load_ground_truth("nb201", dataset=dataset, metric="valid", epochs=200, seed=None, full_benchmark_path=path)
+
+
+def hepnas_table4(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
+    """HEP-NAS Table 4 (NB201): our DARTS (first order), SPOS (the uniform supernet of thesis Table 5.3's
+    CIFAR-10 setting: our protocol, not the cited paper's) and HEP-NAS rows, mean ± std over search seeds of the
+    found cell's accuracy per column; the other rows quoted; the Optimal row's test columns from the table.
+    Validation columns need the full NB201 file; without it they say so."""
+    summaries = load_summaries([p for p in inputs if Path(p).name == "summary.json"])
+    rows = [{"method": "optimal", "label": "Optimal (the NB201 table)", "arch": "best cell per column",
+             **{col: float(np.nanmax(_truth(key).accuracy)) for col, key in HEPNAS_TEST.items()}}]
+    rows += [{"method": m, "label": label, "arch": QUOTED} for m, label in published.HEPNAS_TABLE4_QUOTED.items()]
+    for method, (c10, c100) in HEPNAS_RUNS.items():
+        label = cfg["methods"][method]["label"] if method in cfg["methods"] else method
+        row = {"method": method, "label": label, "space": c10}
+        why = not_run_reason(cfg, c10, method)
+        runs = [s for s in summaries if s["method"] == method and s["space"] == c10]
+        if why is not None or not runs:
+            rows.append({**row, "arch": why or "no runs given"})
+            continue
+        searched = {"c10_test": runs, "c100_test": runs, "in16_test": runs}
+        c100_runs = [s for s in summaries if c100 and s["method"] == method and s["space"] == c100]
+        if c100_runs:
+            searched["c100_test"] = c100_runs
+        notes = []
+        for col, key in HEPNAS_TEST.items():
+            acc = np.array([_truth(key).accuracy_of(get_space("nb201").parse(s["arch"])) for s in searched[col]])
+            row[col], row[col + "_std"] = float(acc.mean()), float(acc.std(ddof=0))
+        for col, key in HEPNAS_VALID.items():
+            truth = _valid_truth(cfg, c10, key)
+            if truth is None:
+                continue
+            acc = np.array([truth.accuracy_of(get_space("nb201").parse(s["arch"])) for s in searched[col.replace("valid", "test")]])
+            row[col], row[col + "_std"] = float(acc.mean()), float(acc.std(ddof=0))
+        if "c10_valid" not in row:
+            notes.append("validation columns need the full NB201 file (benchmark.full_benchmark_path)")
+        notes.append("CIFAR-100 column: " + (f"the {c100} search" if c100_runs else "the CIFAR-10 search's cell, transferred"))
+        if method == "uniform":
+            notes.append("our SPOS protocol (thesis Table 5.3's CIFAR-10 setting), not Guo et al.'s")
+        row.update(arch=" ".join(s["arch"] for s in runs), runs=len(runs), note="; ".join(notes),
+                   run_protocol=setting_protocol(cfg, c10))
+        if method == "hepnas":
+            row["remaining_space"] = float(np.mean([s.get("remaining_space", np.nan) for s in runs]))
+        rows.append(row)
+    return tag(with_published(pd.DataFrame(rows), published.HEPNAS_TABLE4), cfg)
+
+
+def hepnas_fig3(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
+    """HEP-NAS Fig. 3: per stage, the validation accuracy of every sub-supernet (the kept one marked) and the
+    number of architectures left in the search space (log scale), from each run's ``hepnas_stages``."""
+    from nasrepro.reporting.figures import plt, save, stamp
+
+    runs = [s for s in load_summaries([p for p in inputs if Path(p).name == "summary.json"]) if s.get("hepnas_stages")]
+    if not runs:
+        raise ConfigError("HEP-NAS Fig. 3 needs the hepnas runs of nb201-hepnas (summary.json with hepnas_stages)")
+    fig, (acc_ax, size_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for r, run in enumerate(runs):
+        stages = run["hepnas_stages"]
+        for st in stages:
+            x = st["stage"] + (r - (len(runs) - 1) / 2) * 0.08
+            acc_ax.scatter([x] * len(st["val_acc"]), st["val_acc"], s=10, color=f"C{r}", alpha=0.6)
+            acc_ax.scatter([x], [st["val_acc"][st["chosen"]]], s=40, marker="*", color=f"C{r}")
+        size_ax.plot([0] + [st["stage"] for st in stages], [5 ** 6] + [st["remaining_space"] for st in stages],
+                     marker="o", color=f"C{r}", label=f"seed {run['seed']}")
+    acc_ax.set_xlabel("stage (hierarchy split)")
+    acc_ax.set_ylabel("sub-supernet validation accuracy (%)")
+    acc_ax.set_title("sub-supernets per stage (star: kept)", fontsize=9)
+    size_ax.set_yscale("log")
+    size_ax.set_xlabel("stage")
+    size_ax.set_ylabel("architectures in the search space")
+    size_ax.set_title("remaining search space", fontsize=9)
+    size_ax.legend(fontsize=7)
+    stamp(fig, cfg)
+    save(fig, pdf, png)

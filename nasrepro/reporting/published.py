@@ -471,3 +471,43 @@ ANASOD_TABLE3 = {
 }
 ANASOD_TABLE3_QUOTED = {"rsps": "RSPS* (Li & Talwalkar, 2020)", "setn": "SETN* (Dong & Yang, 2019a)",
                         "enas": "ENAS† (Pham et al., 2018)"}
+
+# HEP-NAS (seed 002) Table 4: NB201 accuracies (%), mean ± std over 4 runs; valid / test per dataset.
+_HEPNAS_T4_COLS = ("c10_valid", "c10_test", "c100_valid", "c100_test", "in16_valid", "in16_test")
+
+
+def _hepnas_row(*pairs) -> dict:
+    out = {}
+    for col, pair in zip(_HEPNAS_T4_COLS, pairs):
+        if pair is None:
+            continue
+        out[col], std = pair if isinstance(pair, tuple) else (pair, None)
+        if std is not None:
+            out[col + "_std"] = std
+    return out
+
+
+HEPNAS_TABLE4 = {
+    "rea": _hepnas_row((91.25, 0.31), (94.02, 0.31), (72.28, 0.95), (72.23, 0.84), (45.71, 0.77), (45.77, 0.80)),
+    "enas": _hepnas_row((39.77, 0.00), (54.30, 0.00), (10.23, 0.12), (10.62, 0.27), (16.43, 0.00), (16.32, 0.00)),
+    "darts-nb201": _hepnas_row((39.77, 0.00), (54.30, 0.00), (38.57, 0.00), (38.97, 0.00), (18.87, 0.00), (18.41, 0.00)),
+    "pc-darts": _hepnas_row((89.96, 0.15), (93.41, 0.30), (67.12, 0.39), (67.48, 0.89), (40.83, 0.08), (41.31, 0.22)),
+    "uniform": _hepnas_row((88.40, 1.07), (92.24, 1.16), (67.8, 2.00), (68.0, 2.25), (39.28, 3.00), (40.28, 3.00)),
+    "rsps": _hepnas_row((84.16, 1.69), (87.66, 2.69), (45.78, 6.33), (46.60, 6.57), (31.09, 5.65), (30.78, 6.12)),
+    "cydas": _hepnas_row((91.12, 0.44), (94.02, 0.31), (72.12, 1.23), (71.92, 1.30), (40.09, 0.61), (45.51, 0.72)),
+    "rd-nas": _hepnas_row((90.44, 0.27), (93.36, 0.04), (70.96, 2.12), (71.83, 1.33), (43.81, 0.09), (44.46, 1.58)),
+    "ddpnas": _hepnas_row((90.12, 0.05), (93.56, 0.02), (70.78, 0.12), (70.91, 0.07), (44.89, 0.29), (46.13, 0.46)),
+    "eg-nas": _hepnas_row((90.12, 0.05), (93.56, 0.02), (70.78, 0.12), (70.91, 0.07), (44.89, 0.29), (46.13, 0.46)),
+    "oles": _hepnas_row((90.88, 0.10), (93.70, 0.15), (70.56, 0.28), (70.40, 0.22), (44.17, 0.49), (43.97, 0.38)),
+    "few-shot-darts": _hepnas_row((84.70, 0.44), (88.55, 0.02), (70.17, 2.66), (70.16, 2.87), (31.16, 3.93), (30.09, 4.43)),
+    "gm-darts": _hepnas_row((91.03, 0.24), (93.72, 0.12), (71.61, 0.62), (71.83, 0.97), (42.19, 0.00), (42.60, 0.00)),
+    "hepnas": _hepnas_row((91.07, 0.39), (93.86, 0.21), (73.47, 0.66), (73.48, 0.55), (46.28, 0.33), (46.51, 0.35)),
+    "optimal": _hepnas_row(91.61, 94.37, 73.49, 73.51, 46.73, 47.31),
+}
+HEPNAS_TABLE4_QUOTED = {
+    "rea": "REA (Real et al. 2019)", "enas": "ENAS (Pham et al. 2018)", "pc-darts": "PC-DARTS (Xu et al. 2019)",
+    "rsps": "RSPS (Li and Talwalkar 2020)", "cydas": "CyDAS (Yu et al. 2022)", "rd-nas": "RD-NAS (Dong et al. 2023)",
+    "ddpnas": "DDPNAS (Zheng et al. 2023)", "eg-nas": "EG-NAS (Cai et al. 2024; printed identical to DDPNAS)",
+    "oles": "OLES (Jiang et al. 2024)", "few-shot-darts": "few-shot DARTS (Zhao et al. 2021)",
+    "gm-darts": "GM DARTS (Hu et al. 2022)",
+}

@@ -78,6 +78,12 @@ class SearchSpace(ABC):
         raise ConfigError(f"space {self.name!r} has no differentiable relaxation; the DARTS methods need one "
                           f"(pooling-resolution-all has it)")
 
+    def edges(self) -> list[tuple[int, int]]:
+        """A cell space's (source, destination) node pairs, one per decision (HEP-NAS splits by hierarchy)."""
+        from nasrepro.errors import ConfigError
+
+        raise ConfigError(f"space {self.name!r} has no cell edges to split; HEP-NAS runs on nb201")
+
     def describe_path(self, arch: Arch, input_size: int) -> dict:
         """Extra summary fields a differentiable search reports for its derived ``arch`` (default none)."""
         return {}

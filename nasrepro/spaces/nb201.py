@@ -413,6 +413,10 @@ class NB201Space(SearchSpace):
             raise ValueError(f"cells_per_stage must be >= 1, got {n}")
         return NB201Supernet(num_classes=num_classes, C=c, N=n, affine=self.affine)
 
+    def edges(self) -> list[tuple[int, int]]:
+        """The cell's (source, destination) node pairs, one per decision (HEP-NAS splits them by hierarchy)."""
+        return list(EDGES)
+
     def build_relaxed(self, num_classes: int = 10, width: float = 1.0, categorical: str = "per-edge",
                       parametrisation: str = "softmax", cells_per_stage: int | None = None):
         """The DARTS-style mixed-operation network over this space's supernet (``nasrepro.spaces.nb201_mixed``):

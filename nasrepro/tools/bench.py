@@ -299,6 +299,47 @@ def _train_variants(space, runtime, settings: Settings, width: float, rng: np.ra
     return {"result": out, "model": sup.model}
 
 
+def _mixed_op_step(space, runtime, settings: Settings, width: float, single_path_ms: float,
+                   log: Callable[[str], None]) -> dict | None:
+    """Step time of the space's DARTS-style relaxation (issue 19: every operation of every edge runs), the
+    weight step alone and with the architecture step of bi-level training, against the single-path
+    supernet's step at the same width and batch; None for a space without a relaxation."""
+    from nasrepro.data.loader import BatchCycler
+    from nasrepro.errors import ConfigError
+    from nasrepro.training.bilevel import ArchOptimConfig, BilevelTrainer
+    from nasrepro.training.optim import OptimConfig
+
+    try:
+        torch.manual_seed(0)
+        relaxed = space.build_relaxed(10, width)
+    except ConfigError:
+        return None
+    train = _synthetic_loader(runtime, settings.images, settings.batch, 1, augment=True)
+    val = _synthetic_loader(runtime, settings.images, settings.batch, 2, augment=False)
+    trainer = BilevelTrainer(relaxed, OptimConfig(epochs=1, batch_size=settings.batch, lr=0.025), ArchOptimConfig(),
+                             runtime, train, val, np.random.default_rng(0), log=lambda m: None)
+    batches, val_batches = BatchCycler(train), BatchCycler(val)
+
+    def run(steps: int, bilevel: bool) -> float:
+        sync_device(runtime.device)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            if bilevel:
+                trainer.arch_step(*next(val_batches))
+            trainer.weight_step(*next(batches))
+        sync_device(runtime.device)
+        return (time.perf_counter() - t0) / steps
+
+    run(2, True)  # warm-up
+    weight = median([run(settings.steps, False) for _ in range(settings.repeats)])
+    bilevel = median([run(settings.steps, True) for _ in range(settings.repeats)])
+    out = {"weight_step_ms": weight * 1e3, "bilevel_step_ms": bilevel * 1e3,
+           "weight_step_ratio": weight * 1e3 / single_path_ms, "bilevel_step_ratio": bilevel * 1e3 / single_path_ms}
+    log(f"  mixed-op: weight step {out['weight_step_ms']:.1f} ms ({out['weight_step_ratio']:.2f}x the single path), "
+        f"bi-level step {out['bilevel_step_ms']:.1f} ms ({out['bilevel_step_ratio']:.2f}x)")
+    return out
+
+
 def _probe_width(space, runtime, settings: Settings, log: Callable[[str], None]) -> tuple[float, str | None]:
     """CPU only: the largest of 1, 0.5, 0.25 whose supernet train step takes at most ``max_cpu_step_s``."""
     if runtime.device.type != "cpu" or space.name == "pooling" or not math.isfinite(settings.max_cpu_step_s):
@@ -686,6 +727,9 @@ def _run_bench(device, spaces, quick, log, tree_sizes, settings, threads) -> dic
             train["graphed"] = graphed
         if note:
             train["note"] = note
+        mixed = _mixed_op_step(space, runtime, settings, width, train["supernet_step_ms"], log)
+        if mixed is not None:
+            train["mixed_op"] = mixed
         ev = _eval_throughput(space, tr["model"], runtime, settings, rng)
         ev["representations"] = _representation_costs(space, tr["model"], runtime, settings)
         log(f"  eval: {ev['archs_per_s']:.2f} archs/s at batch {ev['batch']}"

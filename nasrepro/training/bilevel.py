@@ -22,6 +22,7 @@ ends with the same weights as an uninterrupted one.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import time
@@ -72,8 +73,12 @@ def exponentiated_step(weights: torch.Tensor, grad: torch.Tensor, lr: float) -> 
 class BilevelTrainer:
     def __init__(self, model: nn.Module, optim: OptimConfig, arch: ArchOptimConfig, runtime: Runtime,
                  train: DeviceLoader, val: DeviceLoader, rng: np.random.Generator,
-                 checkpoint: str | Path | None = None, log: Callable[[str], None] = print, fingerprint: str = ""):
+                 checkpoint: str | Path | None = None, log: Callable[[str], None] = print, fingerprint: str = "",
+                 weight_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None):
         self.model = runtime.prepare(model)
+        # (logits, labels, images) -> the weight step's loss (default cross-entropy; HEP-NAS: Eq. 7's SMD loss)
+        self.weight_loss = weight_loss
+        self.freeze_arch = False  # HEP-NAS: alpha stays fixed for the first epochs (no architecture step)
         self.optim, self.arch = optim, arch
         self.runtime, self.train, self.val = runtime, train, BatchCycler(val)
         self.rng = rng
@@ -109,7 +114,7 @@ class BilevelTrainer:
         self.opt.zero_grad(set_to_none=True)
         with self.runtime.autocast():
             logits = self.model(images)
-            loss = F.cross_entropy(logits, labels)
+            loss = F.cross_entropy(logits, labels) if self.weight_loss is None else self.weight_loss(logits, labels, images)
         loss.backward()
         for a in self.model.arch_parameters():
             a.grad = None
@@ -117,7 +122,7 @@ class BilevelTrainer:
         self.sched.step()
         return loss.detach(), (logits.detach().argmax(1) == labels).sum()
 
-    def _state(self, epoch: int) -> dict:
+    def state(self, epoch: int) -> dict:
         return {"epoch": epoch, "model": self.model.state_dict(), "opt": self.opt.state_dict(),
                 "sched": self.sched.state_dict(), "arch_opt": self.arch_opt.state_dict() if self.arch_opt else {},
                 "rng": json.dumps(self.rng.bit_generator.state), "torch_rng": torch.get_rng_state(),
@@ -128,6 +133,12 @@ class BilevelTrainer:
         state = resumable_state(self.checkpoint, self.fingerprint, self.log)
         if state is None:
             return False
+        self.load_state(state)
+        self.log(f"resumed from {self.checkpoint} at epoch {self.start_epoch}/{self.optim.epochs}")
+        return True
+
+    def load_state(self, state: dict) -> None:
+        """Restore what ``_state`` saved (the network, both optimisers, schedule, generators, streams)."""
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["opt"])
         self.sched.load_state_dict(state["sched"])
@@ -139,38 +150,64 @@ class BilevelTrainer:
         self.history = json.loads(state["history"])
         self.elapsed = float(state["elapsed"])
         self.start_epoch = int(state["epoch"])
-        self.log(f"resumed from {self.checkpoint} at epoch {self.start_epoch}/{self.optim.epochs}")
-        return True
+
+    def train_epoch(self, epoch: int) -> dict:
+        """One epoch of bi-level steps (weight steps only while ``freeze_arch``); appends and returns its
+        history row."""
+        self.model.train()
+        t0 = time.perf_counter()
+        loss_sum = torch.zeros((), device=self.runtime.device)
+        val_sum = torch.zeros((), device=self.runtime.device)
+        correct, seen = torch.zeros((), device=self.runtime.device), 0
+        for images, labels in self.train.iterate(epoch):
+            if not self.freeze_arch:
+                val_sum += self.arch_step(*next(self.val))
+            loss, hits = self.weight_step(images, labels)
+            loss_sum += loss
+            correct += hits
+            seen += labels.shape[0]
+        steps = max(1, len(self.train))
+        mean_loss = float(loss_sum) / steps
+        if not math.isfinite(mean_loss):
+            raise TrainingDiverged(f"training loss became {mean_loss} in epoch {epoch + 1}; lower the learning "
+                                   f"rate (config key lr, now {self.optim.lr}) or check the data")
+        self.elapsed += time.perf_counter() - t0
+        weights = self.model.arch_weights().detach().cpu().tolist()
+        row = {"epoch": epoch + 1, "train_loss": mean_loss, "train_acc": float(correct) / max(1, seen),
+               "val_loss": float(val_sum) / steps if not self.freeze_arch else float("nan"),
+               "derived": list(self.model.derive()), "arch_weights": weights,
+               "lr": float(self.sched.get_last_lr()[0]), "seconds": self.elapsed}
+        self.history.append(row)
+        self.log(f"epoch {epoch + 1}/{self.optim.epochs} loss {mean_loss:.3f} val loss {row['val_loss']:.3f} "
+                 f"derived {self.model.derive()} {self.elapsed:.1f}s")
+        return row
+
+    def spawn(self, mask) -> "BilevelTrainer":
+        """A sub-supernet that inherits everything (HEP-NAS Eq. 7: "the initial w of every sub-supernet is
+        inherited"): a copy of the network with operation mask ``mask``, both optimisers' states, the schedule
+        and the validation stream position. Loaders, runtime and generator are shared."""
+        child = copy.copy(self)
+        child.model = copy.deepcopy(self.model)
+        child.model.set_mask(mask)
+        child.opt, child.sched = make_optimizer(child.model, self.optim, self.total_steps,
+                                                params=child.model.weight_parameters())
+        child.opt.load_state_dict(self.opt.state_dict())
+        child.sched.load_state_dict(self.sched.state_dict())
+        if self.arch_opt is not None:
+            child.arch_opt = torch.optim.Adam(child.model.arch_parameters(), lr=self.arch.lr, betas=self.arch.betas,
+                                              weight_decay=self.arch.weight_decay)
+            child.arch_opt.load_state_dict(self.arch_opt.state_dict())
+        child.val = BatchCycler(self.val.loader)
+        child.val.load_state_dict(self.val.state_dict())
+        child.history = list(self.history)
+        return child
 
     def run(self, stop_after_epoch: int | None = None) -> list[dict]:
         """Train to the end (or to ``stop_after_epoch``, to test resume); the per-epoch history."""
-        self.model.train()
         for epoch in range(self.start_epoch, self.optim.epochs):
-            t0 = time.perf_counter()
-            loss_sum = torch.zeros((), device=self.runtime.device)
-            val_sum = torch.zeros((), device=self.runtime.device)
-            correct, seen = torch.zeros((), device=self.runtime.device), 0
-            for images, labels in self.train.iterate(epoch):
-                val_sum += self.arch_step(*next(self.val))
-                loss, hits = self.weight_step(images, labels)
-                loss_sum += loss
-                correct += hits
-                seen += labels.shape[0]
-            steps = max(1, len(self.train))
-            mean_loss = float(loss_sum) / steps
-            if not math.isfinite(mean_loss):
-                raise TrainingDiverged(f"training loss became {mean_loss} in epoch {epoch + 1}; lower the learning "
-                                       f"rate (config key lr, now {self.optim.lr}) or check the data")
-            self.elapsed += time.perf_counter() - t0
-            weights = self.model.arch_weights().detach().cpu().tolist()
-            self.history.append({"epoch": epoch + 1, "train_loss": mean_loss, "train_acc": float(correct) / max(1, seen),
-                                 "val_loss": float(val_sum) / steps, "derived": list(self.model.derive()),
-                                 "arch_weights": weights, "lr": float(self.sched.get_last_lr()[0]),
-                                 "seconds": self.elapsed})
-            self.log(f"epoch {epoch + 1}/{self.optim.epochs} loss {mean_loss:.3f} val loss "
-                     f"{self.history[-1]['val_loss']:.3f} derived {self.model.derive()} {self.elapsed:.1f}s")
+            self.train_epoch(epoch)
             if self.checkpoint is not None:
-                save_checkpoint(self.checkpoint, self._state(epoch + 1))
+                save_checkpoint(self.checkpoint, self.state(epoch + 1))
             if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch:
                 break
         return self.history
