@@ -318,6 +318,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # the ``nasrepro`` command: a local workflow's pre-warmed job server may run it (jobserver)
+        from nasrepro.jobserver import run_remote, should_forward
+
+        server = should_forward(sys.argv[1:])
+        code = run_remote(server, sys.argv[1:]) if server else None
+        if code is not None:
+            return code
     args = build_parser().parse_args(argv)
     try:
         args.func(args)

@@ -197,11 +197,19 @@ def resolve_workflow_config(cfg: dict) -> dict:
     otherwise print a traceback through the Snakefile)."""
     import sys
 
+    # ``--config download=false`` arrives as the string "false": the switches take the usual spellings
+    for key in BOOLEAN_KEYS:
+        if isinstance(cfg.get(key), str) and cfg[key].strip().lower() in _SPELLINGS:
+            cfg[key] = _SPELLINGS[cfg[key].strip().lower()]
     try:
         return resolve(cfg)
     except ConfigError as exc:
         print(f"nasrepro: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+BOOLEAN_KEYS = ("download", "job_server")
+_SPELLINGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
 def check_data(resolved: dict, settings=None) -> None:

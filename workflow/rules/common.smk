@@ -1,6 +1,8 @@
 # Shared definitions: the validated config, the run layout and wildcard constraints.
 # Everything a rule needs to know about methods, tables and figures comes from the package
 # (nasrepro.catalogue, nasrepro.layout, nasrepro.methods); these files only wire it to Snakemake.
+import os
+
 from nasrepro import catalogue
 from nasrepro import config as nasconfig
 from nasrepro import methods as nasmethods
@@ -33,9 +35,36 @@ def settings_to_run():
         return None
 
 
+JOB_SERVER = []
+
+
 onstart:
     # Missing data stops the run before any job starts, with the config key to fix (not `snakemake -n`).
     nasconfig.check_data(CFG, settings_to_run())
+    # Local runs without conda: one pre-warmed process forks every job (nasrepro.jobserver), so a job starts in
+    # milliseconds instead of re-importing torch; cluster jobs and conda environments run as fresh processes.
+    if config.get("job_server", True) and workflow.local_exec and not workflow.deployment_settings.deployment_method:
+        from nasrepro import jobserver
+
+        proc, path = jobserver.start(L.log("job_server"))
+        JOB_SERVER.append(proc)
+        os.environ[jobserver.ENV] = path
+
+
+def stop_job_server():
+    from nasrepro import jobserver
+
+    for proc in JOB_SERVER:
+        jobserver.stop(proc)
+    os.environ.pop(jobserver.ENV, None)
+
+
+onsuccess:
+    stop_job_server()
+
+
+onerror:
+    stop_job_server()
 
 
 def standalone_archs_arg(wildcards):
