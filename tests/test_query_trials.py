@@ -225,7 +225,8 @@ def test_catalogue_declares_every_query_job_of_the_preset(demo_cfg):
         assert f"figures/{name}.pdf" in outs
     none = copy.deepcopy(demo_cfg)
     none["query"] = {}
-    assert not any("anasod" in o for o in catalogue.targets(none))
+    # the query targets leave with the query settings; ANASOD Table 3 / Fig. 5 are supernet runs (nb201-dnas ...)
+    assert not any("anasod" in o for o in catalogue.targets(none) if "anasod_table3" not in o and "anasod_fig5" not in o)
 
 
 def test_curves_use_simulated_gpu_seconds_when_every_trial_has_training_times(tmp_path, demo_cfg, monkeypatch):

@@ -251,6 +251,9 @@ ROW_SETTINGS = {
     "thesis_table5_3": {"nb201-c10", "nb201-c100", "nb201-in16"}, "thesis_table5_4": {"nb201-c10"},
     "thesis_tableA2_3": {"pooling-ch5", "nb-macro-ch5"}, "thesis_tableA2_4": {"pooling-ch5"},
     "table4": {"mobilenet-imagenet-280", "mobilenet-imagenet-330"},
+    # seed 004 Table 3: one setting per printed search-epoch count; HEP-NAS Table 4 adds SPOS from Table 5.3's setting
+    "anasod_table3": {"nb201-darts", "nb201-gaea", "nb201-dnas"},
+    "hepnas_table4": {"nb201-darts", "nb201-c10", "nb201-hepnas", "nb201-hepnas-c100"},
 }
 # (epochs, batch, lr, weight decay) of each setting's search in the paper preset, as the seeds print them.
 SEARCH_PROTOCOL = {
@@ -258,6 +261,8 @@ SEARCH_PROTOCOL = {
     # thesis §2.4 (ResNet20): lr 0.1, weight decay 1e-3, batch 256; the 100 epochs per weight set are an assumption
     **{s: (None, 256, 0.1, 1e-3) for s in ("pooling-ch2", "pooling-ch2-res", "pooling-ch2-res-all")},
     "nb-macro": (120, 256, None, None), "nb-macro-ch5": (50, 512, 0.1, None),
+    # seed 004 Table 3's search epochs; DARTS's weight recipe (HEP-NAS appendix: lr 0.025, weight decay 3e-4)
+    "nb201-dnas": (20, None, 0.025, 3e-4), "nb201-gaea": (25, None, 0.025, 3e-4), "nb201-darts": (50, None, 0.025, 3e-4),
     **{s: (50, None, 0.025, None) for s in ("nb201", "nb201-c10", "nb201-c100", "nb201-in16")},
     **{s: (100, 512, 0.1, None) for s in ("mobilenet-imagenet-280", "mobilenet-imagenet-330")},
 }
