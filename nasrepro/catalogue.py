@@ -138,7 +138,7 @@ TABLE6_METHODS = (
     "mcts-reg-rel-val-acc", "mcts-learned-rel-val-acc",
     "mcts-reg", "mcts-learned",
 )
-TABLE4_2_METHODS = ("uniform", "boltzmann", "mcts", "mcts-reg", "mcts-learned", "iterative-mcts")
+TABLE4_2_METHODS = ("uniform", "boltzmann", "mcts", "mcts-reg", "mcts-learned", "iterative-mcts", "darts-nb201")
 TABLE4_4_METHODS = ("iterative-mcts-b1", "iterative-mcts-b2", "iterative-mcts", "iterative-mcts-ema")
 TABLE5_3_METHODS = ("uniform", "fairnas", "debiased-k100")
 TABLE5_4_METHODS = ("debiased-k5", "debiased-k50", "debiased-k100", "debiased-k200")
@@ -288,7 +288,8 @@ TARGETS: tuple[Target, ...] = (
                 "naswot": "NASWOT (Mellor et al., 2021)"},
         labels={"uniform": "Uniform Sampling", "boltzmann": "Boltzmann Sampling", "mcts": "MCTS-default",
                 "mcts-reg": "MCTS-prioritized (Su et al., 2021a)",
-                "mcts-learned": "MCTS + Learned tree (paper; not printed in Table 4.2)"}),
+                "mcts-learned": "MCTS + Learned tree (paper; not printed in Table 4.2)",
+                "darts-nb201": "DARTS, first order (ours, Chapter 4 protocol; beside the quoted DARTS values)"}),
         (Runs("nb201", TABLE4_2_METHODS),)),
     Target("thesis_table4_4", "table", b.method_table("nb201", published.THESIS_TABLE4_4, reference_rows=False,
                                                       labels={"iterative-mcts": "Validation Accuracy (B = 3)"}),
