@@ -97,7 +97,7 @@ def check_differentiable(name: str, method: Mapping) -> None:
     if "sampler" in method:
         raise ConfigError(f"config error at methods.{name}: a method has a sampler or a differentiable section, not both")
     options = method["differentiable"]
-    known = {"sharing", "categorical", "final", "update", "lr", "betas", "weight_decay"}
+    known = {"sharing", "categorical", "final", "update", "lr", "betas", "weight_decay", "order"}
     for key in options:
         if key not in known:
             raise ConfigError(f"config error at methods.{name}.differentiable.{key}: unknown option; use {sorted(known)}")

@@ -180,3 +180,56 @@ def test_anasod_dnas_search_samples_its_cell_and_table_3_scores_it_on_three_data
 
     dt.anasod_fig5(cfg, [out / "history.csv"], tmp_path / "f.pdf", tmp_path / "f.png")
     assert (tmp_path / "f.pdf").stat().st_size > 0 and (tmp_path / "f.png").stat().st_size > 0
+
+
+def test_second_order_gradient_is_the_exact_unrolled_hypergradient():
+    """DARTS's finite-difference second-order gradient against autograd through the virtual weight step."""
+    from torch.func import functional_call
+
+    runtime = make_runtime("cpu", deterministic=True)
+    from nasrepro.data.loader import DeviceLoader
+
+    x, y = synthetic_images(24, 5)
+    torch.manual_seed(0)
+    model = SPACE.build_relaxed(width=0.125, cells_per_stage=1).double()
+    with torch.no_grad():
+        model.alpha.copy_(torch.randn(NUM_EDGES, NUM_OPS, dtype=torch.float64))
+
+    # A smooth network: a ReLU's kinks make the finite difference of gradients jump (no Hessian to match)
+    def smooth(module):
+        for name, child in module.named_children():
+            if isinstance(child, torch.nn.ReLU):
+                setattr(module, name, torch.nn.Softplus(beta=5.0))
+            else:
+                smooth(child)
+
+    smooth(model)
+    loader = DeviceLoader(x[:12], y[:12], 12, runtime.device, augment=False, seed=0)
+    optim = OptimConfig(epochs=1, batch_size=12, lr=0.05, weight_decay=3e-4)
+    t = BilevelTrainer(model, optim, ArchOptimConfig(order=2), runtime, loader, loader, np.random.default_rng(0),
+                       log=lambda m: None)
+    tx, ty = x[:12].double() / 255.0, y[:12]
+    vx, vy = x[12:].double() / 255.0, y[12:]
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    t._unrolled_gradient(vx, vy, tx, ty)
+    approx = model.alpha.grad.clone()
+    assert all(torch.equal(before[n], p) for n, p in model.named_parameters())  # the weights are restored
+
+    names = [n for n, _ in model.named_parameters() if n != "alpha"]
+    alpha = model.alpha.detach().clone().requires_grad_(True)
+    w = {n: before[n].clone().requires_grad_(True) for n in names}
+
+    def loss(params, a, xx, yy):
+        return torch.nn.functional.cross_entropy(functional_call(model, {**params, "alpha": a}, (xx,)), yy)
+
+    g = torch.autograd.grad(loss(w, alpha, tx, ty), list(w.values()), create_graph=True, allow_unused=True)
+    w_prime = {n: w[n] - 0.05 * ((gi if gi is not None else torch.zeros_like(w[n])) + 3e-4 * w[n])
+               for n, gi in zip(names, g)}
+    exact = torch.autograd.grad(loss(w_prime, alpha, vx, vy), alpha)[0]
+    err = (approx - exact).abs().max()
+    assert err < 1e-3 * exact.abs().max() * 10  # DARTS's eps = 0.01 / ||grad||: a central difference, O(eps^2)
+    t.fd_scale = 1e-3  # ten times smaller a step, a hundred times smaller an error
+    t._unrolled_gradient(vx, vy, tx, ty)
+    assert (model.alpha.grad - exact).abs().max() < err / 50
+    first_order = torch.autograd.grad(loss({n: v.detach() for n, v in w_prime.items()}, alpha, vx, vy), alpha)[0]
+    assert (first_order - exact).abs().max() > 10 * err  # the second-order term is not negligible

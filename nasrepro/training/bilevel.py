@@ -51,12 +51,15 @@ class ArchOptimConfig:
     lr: float = 1e-2                    # thesis §2.4 (Adam); the exponentiated step's eta likewise
     betas: tuple[float, float] = (0.5, 0.999)
     weight_decay: float = 1e-3
+    order: int = 1                      # 2: DARTS's second-order (unrolled) architecture gradient
 
     @classmethod
     def from_dict(cls, d: dict) -> "ArchOptimConfig":
         if d.get("update", "adam") not in ARCH_UPDATES:
             raise ConfigError(f"differentiable.update must be one of {ARCH_UPDATES}, got {d.get('update')!r}")
-        keys = {"update", "lr", "betas", "weight_decay"}
+        if d.get("order", 1) not in (1, 2):
+            raise ConfigError(f"differentiable.order must be 1 or 2 (DARTS's first or second order), got {d.get('order')!r}")
+        keys = {"update", "lr", "betas", "weight_decay", "order"}
         out = {k: v for k, v in d.items() if k in keys}
         if "betas" in out:
             out["betas"] = tuple(float(b) for b in out["betas"])
@@ -79,6 +82,7 @@ class BilevelTrainer:
         # (logits, labels, images) -> the weight step's loss (default cross-entropy; HEP-NAS: Eq. 7's SMD loss)
         self.weight_loss = weight_loss
         self.freeze_arch = False  # HEP-NAS: alpha stays fixed for the first epochs (no architecture step)
+        self.fd_scale = 0.01  # second order: the finite difference's step, eps = 0.01 / ||grad|| (DARTS)
         self.optim, self.arch = optim, arch
         self.runtime, self.train, self.val = runtime, train, BatchCycler(val)
         self.rng = rng
@@ -93,14 +97,21 @@ class BilevelTrainer:
         self.start_epoch = 0
         self.elapsed = 0.0
 
-    def arch_step(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """One architecture update on a validation mini-batch; returns its loss (on the device)."""
+    def arch_step(self, images: torch.Tensor, labels: torch.Tensor,
+                  train_batch: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """One architecture update on a validation mini-batch (second order: also the training mini-batch of
+        the step's virtual weight update); returns the validation loss (on the device)."""
         alphas = self.model.arch_parameters()
         for a in alphas:
             a.grad = None
-        with self.runtime.autocast():
-            loss = F.cross_entropy(self.model(images), labels)
-        loss.backward()
+        if self.arch.order == 2:
+            if train_batch is None:
+                raise ValueError("a second-order architecture step needs the training mini-batch")
+            loss = self._unrolled_gradient(images, labels, *train_batch)
+        else:
+            with self.runtime.autocast():
+                loss = F.cross_entropy(self.model(images), labels)
+            loss.backward()
         if self.arch_opt is not None:
             self.arch_opt.step()
         else:
@@ -108,6 +119,50 @@ class BilevelTrainer:
                 exponentiated_step(a, a.grad, self.arch.lr)
         for p in self.model.weight_parameters():  # the weights learn from the training data only
             p.grad = None
+        return loss.detach()
+
+    def _unrolled_gradient(self, vx: torch.Tensor, vy: torch.Tensor, tx: torch.Tensor, ty: torch.Tensor) -> torch.Tensor:
+        """DARTS's second-order gradient (Liu et al. 2018b, Eqs. 6-8) into ``alpha.grad``:
+        grad_a L_val(w', a) - xi * (grad_a L_train(w+, a) - grad_a L_train(w-, a)) / (2 eps), with the virtual
+        step w' = w - xi (grad_w L_train(w, a) + lambda w) at the current weight learning rate xi (no momentum
+        term: an assumption, DARTS's code adds the momentum buffer), w+- = w +- eps grad_w' L_val(w', a) and
+        eps = 0.01 / ||grad_w' L_val||. The weights are restored exactly afterwards."""
+        weights, alphas = self.model.weight_parameters(), self.model.arch_parameters()
+        xi, decay = float(self.sched.get_last_lr()[0]), float(self.optim.weight_decay)
+
+        def grads(loss, params):
+            out = torch.autograd.grad(loss, params, allow_unused=True)
+            return [torch.zeros_like(p) if g is None else g for g, p in zip(out, params)]
+
+        def train_loss():
+            with self.runtime.autocast():
+                return F.cross_entropy(self.model(tx), ty)
+
+        saved = [w.detach().clone() for w in weights]
+        try:
+            gw = grads(train_loss(), weights)
+            with torch.no_grad():
+                for w, g in zip(weights, gw):
+                    w.sub_(xi * (g + decay * w))
+            with self.runtime.autocast():
+                loss = F.cross_entropy(self.model(vx), vy)
+            g_all = grads(loss, alphas + weights)
+            d_alpha, d_w = g_all[: len(alphas)], g_all[len(alphas):]
+            eps = self.fd_scale / torch.cat([g.flatten() for g in d_w]).norm().clamp_min(1e-12)
+            with torch.no_grad():
+                for w, s, g in zip(weights, saved, d_w):
+                    w.copy_(s + eps * g)
+            plus = grads(train_loss(), alphas)
+            with torch.no_grad():
+                for w, s, g in zip(weights, saved, d_w):
+                    w.copy_(s - eps * g)
+            minus = grads(train_loss(), alphas)
+        finally:
+            with torch.no_grad():
+                for w, s in zip(weights, saved):
+                    w.copy_(s)
+        for a, da, p, m in zip(alphas, d_alpha, plus, minus):
+            a.grad = da - xi * (p - m) / (2 * eps)
         return loss.detach()
 
     def weight_step(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -161,7 +216,7 @@ class BilevelTrainer:
         correct, seen = torch.zeros((), device=self.runtime.device), 0
         for images, labels in self.train.iterate(epoch):
             if not self.freeze_arch:
-                val_sum += self.arch_step(*next(self.val))
+                val_sum += self.arch_step(*next(self.val), train_batch=(images, labels))
             loss, hits = self.weight_step(images, labels)
             loss_sum += loss
             correct += hits
