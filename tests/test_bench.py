@@ -77,6 +77,7 @@ def test_imagenet_bench_projects_table4_from_measured_steps():
     assert math.isclose(row["search_gpu_days"] * 86400, search_s, rel_tol=1e-9)
     assert math.isclose(row["total_gpu_days"], row["search_gpu_days"] + row["retrain_gpu_days"])
     assert _positive(r["decode"]["decode_images_per_s"]) and _positive(r["decode"]["one_worker_images_per_s"])
+    assert _positive(r["decode"]["dali_images_per_s"]) and r["decode"]["dali_backend"] == "cpu"  # DALI's CPU backend
 
 
 def test_projections_follow_the_paper_preset():

@@ -57,6 +57,14 @@ def nas_split(cfg: dict, scfg: dict) -> Split:
 def make_loader(scfg: dict, source: Source, batch_size: int, runtime: Runtime, seed: int, augment: bool,
                 shuffle: bool = True, drop_last: bool = True) -> DeviceLoader | ImageFolderLoader:
     """Batches of ``source`` on the runtime's device, augmented there (crop + flip) when ``augment``."""
+    if source.folder is not None and scfg.get("loader", "pil") == "dali":  # JPEGs decoded by DALI (GPU: nvJPEG)
+        from nasrepro.data.dali_loader import DaliFolderLoader
+
+        if rank_and_world()[1] > 1:
+            raise ConfigError("loader: dali serves one process; under torchrun use loader: pil")
+        return DaliFolderLoader(source.folder, source.rows, batch_size, runtime.device, augment=augment, seed=seed,
+                                resolution=scfg.get("resolution", 224), drop_last=drop_last, shuffle=shuffle,
+                                channels_last=runtime.channels_last, threads=min(8, os.cpu_count() or 1))
     if source.folder is not None:  # ImageNet: decoded by worker processes, each rank its own share
         rank, world = rank_and_world()
         return ImageFolderLoader(None, batch_size, runtime.device, augment=augment, seed=seed,

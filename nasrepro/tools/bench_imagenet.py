@@ -52,35 +52,58 @@ def _time_steps(step: Callable[[int], None], device: torch.device, steps: int, r
     return median(runs)
 
 
-def _decode_rate(resolution: int, images: int, workers: int) -> float:
-    """Images/s of ``ImageFolderLoader`` (train transform) over generated 500x375 JPEGs."""
+def _jpeg_folder(root: Path, images: int) -> None:
+    """``images`` generated 500x375 JPEGs in 4 class folders (256 distinct, the rest hard links)."""
     from PIL import Image
+
+    rng = np.random.default_rng(0)
+    distinct = min(images, 256)  # encoding is slow; decoding cost does not care about repeats
+    for i in range(images):
+        d = root / f"c{i % 4}"
+        d.mkdir(exist_ok=True)
+        if i < distinct:
+            # smooth noise compresses like a photograph (~100 KB at quality 90), unlike white noise
+            small = rng.integers(0, 256, (47, 63, 3), dtype=np.uint8)
+            Image.fromarray(small).resize((500, 375), Image.BILINEAR).save(d / f"{i}.jpg", quality=90)
+        else:
+            os.link(root / f"c{i % distinct % 4}" / f"{i % distinct}.jpg", d / f"{i}.jpg")
+
+
+def _steady_rate(loader) -> float:
+    """Images/s from the first batch on: worker processes start once per epoch (seconds, against the ~20 min
+    of an ImageNet epoch), so the steady rate is the one that bounds training."""
+    seen, t0 = 0, None
+    for x, _ in loader.iterate(0):
+        if t0 is None:
+            t0 = time.perf_counter()
+            continue
+        seen += int(x.shape[0])
+    return seen / (time.perf_counter() - t0) if seen else float("nan")
+
+
+def _decode_rates(resolution: int, images: int, cores: int, device: torch.device) -> dict:
+    """Train-transform images/s of ``ImageFolderLoader`` (1 and ``cores`` workers) and of the DALI loader
+    (GPU decode on CUDA, its CPU backend otherwise) over the same generated JPEGs."""
+    from torchvision import datasets
 
     from nasrepro.data.imagefolder import ImageFolderLoader
 
-    rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory(prefix="nasrepro-decode-") as tmp:
-        distinct = min(images, 256)  # encoding is slow; decoding cost does not care about repeats
-        for i in range(images):
-            d = Path(tmp) / f"c{i % 4}"
-            d.mkdir(exist_ok=True)
-            if i < distinct:
-                # smooth noise compresses like a photograph (~100 KB at quality 90), unlike white noise
-                small = rng.integers(0, 256, (47, 63, 3), dtype=np.uint8)
-                Image.fromarray(small).resize((500, 375), Image.BILINEAR).save(d / f"{i}.jpg", quality=90)
-            else:
-                os.link(Path(tmp) / f"c{i % distinct % 4}" / f"{i % distinct}.jpg", d / f"{i}.jpg")
-        loader = ImageFolderLoader(tmp, batch_size=max(1, images // (4 * workers)), augment=True, resolution=resolution,
-                                   workers=workers)
-        # Timed from the first batch on: worker processes start once per epoch (seconds, against the ~20 min
-        # of an ImageNet epoch), so the steady rate is the one that bounds training.
-        seen, t0 = 0, None
-        for x, _ in loader.iterate(0):
-            if t0 is None:
-                t0 = time.perf_counter()
-                continue
-            seen += int(x.shape[0])
-        return seen / (time.perf_counter() - t0) if seen else float("nan")
+        _jpeg_folder(Path(tmp), images)
+        out = {}
+        for workers in sorted({1, cores}):
+            loader = ImageFolderLoader(tmp, batch_size=max(1, images // (4 * workers)), augment=True,
+                                       resolution=resolution, workers=workers)
+            out[workers] = _steady_rate(loader)
+        try:
+            from nasrepro.data.dali_loader import DaliFolderLoader
+
+            dali = DaliFolderLoader(datasets.ImageFolder(tmp), None, max(1, images // 16), device, augment=True,
+                                    resolution=resolution, threads=cores)
+            out["dali"], out["dali_backend"] = _steady_rate(dali), dali.backend
+        except Exception as exc:  # noqa: BLE001 - reported, not fatal: DALI is an optional extra
+            out["dali"], out["dali_backend"] = None, f"unavailable: {exc}"
+    return out
 
 
 def run_imagenet_bench(device: str = "auto", budgets: tuple[float, ...] = (280.0, 330.0), batch: int = 256,
@@ -143,11 +166,13 @@ def run_imagenet_bench(device: str = "auto", budgets: tuple[float, ...] = (280.0
             torch.cuda.reset_peak_memory_stats(dev)
     if decode_images:
         cores = os.cpu_count() or 1
-        one = _decode_rate(resolution, decode_images, workers=1)
-        every = _decode_rate(resolution, decode_images, workers=cores) if cores > 1 else one
+        rates = _decode_rates(resolution, decode_images, cores, dev)
+        one, every = rates[1], rates[cores]
         result["decode"] = {"images": decode_images, "one_worker_images_per_s": one,
-                            "workers": cores, "decode_images_per_s": every}
-        log(f"decode: {one:.0f} img/s with 1 worker, {every:.0f} img/s with {cores}")
+                            "workers": cores, "decode_images_per_s": every,
+                            "dali_images_per_s": rates["dali"], "dali_backend": rates["dali_backend"]}
+        log(f"decode: {one:.0f} img/s with 1 worker, {every:.0f} img/s with {cores}; DALI ({rates['dali_backend']}) "
+            + (f"{rates['dali']:.0f} img/s" if rates["dali"] else "not measured"))
     return result
 
 
