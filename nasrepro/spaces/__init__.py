@@ -23,6 +23,8 @@ SPACES: dict[str, str] = {
     "nb-macro": "nasrepro.spaces.nb_macro:NBMacroSpace",
     "nb201": "nasrepro.spaces.nb201:NB201Space",
     "mobilenet-imagenet": "nasrepro.spaces.mobilenet:MobileNetImageNetSpace",
+    # thesis Table 4.5: Auto-DeepLab's network level (segmentation)
+    "trellis": "nasrepro.spaces.trellis:TrellisSpace",
 }
 
 

@@ -1,0 +1,89 @@
+"""Segmentation pieces of thesis Table 4.5: mIoU against torchmetrics and a hand computation, the Auto-DeepLab
+trellis counted two ways (28,657 paths with the first cell fixed, the seed's 2.9 x 10^4), its single-path
+supernet, and the procedurally generated shapes set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nasrepro.data.shapes import SHAPE_CLASSES, make_shapes
+from nasrepro.evaluation.segmentation import confusion_matrix, iou_per_class, mean_iou
+from nasrepro.spaces import get_space
+from nasrepro.spaces.trellis import LEVELS, format_path, parse_path, trellis_paths
+
+
+def test_miou_matches_torchmetrics_and_a_hand_computation():
+    torchmetrics = pytest.importorskip("torchmetrics")
+    g = torch.Generator().manual_seed(0)
+    target = torch.randint(0, 5, (3, 16, 16), generator=g)
+    target[:, :2] = 255  # void rows
+    logits = torch.randn(3, 5, 16, 16, generator=g) + 2.0 * torch.nn.functional.one_hot(
+        target.clamp(max=4), 5).permute(0, 3, 1, 2)
+    cm = confusion_matrix(logits, target, 5)
+    assert int(cm.sum()) == int((target != 255).sum())
+    ref = torchmetrics.classification.MulticlassJaccardIndex(5, ignore_index=255, average="none")
+    torch.testing.assert_close(iou_per_class(cm).float() / 100, ref(logits.argmax(1), target).float())
+    ref_mean = torchmetrics.classification.MulticlassJaccardIndex(5, ignore_index=255, average="macro")
+    assert mean_iou(cm) == pytest.approx(100 * float(ref_mean(logits.argmax(1), target)), rel=1e-5)
+    # by hand: class 0 right twice and once predicted 1; class 1 right once; class 2 absent everywhere
+    pred = torch.tensor([[0, 0, 1, 1, 0]])
+    tgt = torch.tensor([[0, 0, 0, 1, 255]])
+    iou = iou_per_class(confusion_matrix(pred, tgt, 3))
+    assert iou[0] == pytest.approx(100 * 2 / 3) and iou[1] == pytest.approx(50.0) and torch.isnan(iou[2])
+    assert mean_iou(confusion_matrix(pred, tgt, 3)) == pytest.approx((200 / 3 + 50) / 2)
+
+
+def _count(cells: int, first_fixed: bool) -> int:
+    """Paths by a transfer matrix (independent of the enumeration)."""
+    step = np.array([[1 if abs(a - b) <= 1 else 0 for b in range(LEVELS)] for a in range(LEVELS)])
+    start = np.zeros(LEVELS, dtype=np.int64)
+    start[0] = 1
+    v = start if first_fixed else start @ step  # the first cell: fixed at stride 4, or one free move
+    for _ in range(cells - 1):
+        v = v @ step
+    return int(v.sum())
+
+
+def test_the_trellis_has_28657_paths_with_the_first_cell_fixed_as_the_seeds_2_9e4():
+    fixed, free = trellis_paths(), trellis_paths(first=None)
+    assert len(fixed) == _count(12, True) == 28_657 and len(free) == _count(12, False) == 75_025
+    assert round(len(fixed), -3) == 29_000  # the thesis' "2.9 x 10^4"
+    assert len(set(fixed)) == len(fixed) and all(p[0] == 0 for p in fixed)
+    assert all(abs(a - b) <= 1 for p in fixed for a, b in zip(p, p[1:]))
+    space = get_space("trellis")
+    assert space.size() == 28_657
+    for arch in (fixed[0], fixed[12_345], fixed[-1]):
+        assert parse_path(format_path(arch)) == arch and space.parse(space.format(arch)) == arch
+    with pytest.raises(ValueError, match="not a trellis path"):
+        parse_path("4-16-16-16-16-16-16-16-16-16-16-16")  # a stride jump of two levels
+
+
+def test_single_path_supernet_and_its_pruned_network_agree():
+    space = get_space("trellis")
+    torch.manual_seed(0)
+    net = space.build_supernet(num_classes=len(SHAPE_CLASSES), width=0.0625).eval()
+    x = torch.rand(2, 3, 64, 64)
+    arch = parse_path("4-8-16-16-32-32-16-8-8-16-32-32")
+    with torch.no_grad():
+        out = net(x, arch)
+        assert out.shape == (2, len(SHAPE_CLASSES), 64, 64)
+        for other in (trellis_paths()[0], trellis_paths()[-1]):
+            assert net(x, other).shape == out.shape
+    alone = space.build_network(arch, num_classes=len(SHAPE_CLASSES), width=0.0625)
+    own = alone.state_dict()
+    alone.load_state_dict({f"net.{k}": v for k, v in net.state_dict().items() if f"net.{k}" in own})
+    alone.eval()
+    assert sum(p.numel() for p in alone.parameters()) < sum(p.numel() for p in net.parameters()) / 3
+    with torch.no_grad():
+        assert torch.equal(alone(x), out)
+
+
+def test_the_shapes_set_is_deterministic_with_void_boundaries():
+    x, y = make_shapes(6, 48, seed=1)
+    x2, y2 = make_shapes(6, 48, seed=1)
+    assert torch.equal(x, x2) and torch.equal(y, y2) and not torch.equal(make_shapes(6, 48, seed=2)[1], y)
+    assert x.dtype == torch.uint8 and x.shape == (6, 3, 48, 48) and y.shape == (6, 48, 48)
+    assert set(torch.unique(y).tolist()) <= set(range(len(SHAPE_CLASSES))) | {255}
+    assert 0 < float((y == 255).float().mean()) < 0.2 and int((y > 0).sum() - (y == 255).sum()) > 0
