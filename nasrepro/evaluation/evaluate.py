@@ -92,6 +92,26 @@ def evaluate_architectures(
 
 
 @torch.no_grad()
+def topk_hits(model: nn.Module, arch: Arch, images: torch.Tensor, labels: torch.Tensor, runtime: Runtime,
+              batch_size: int = 512, ks: Sequence[int] = (1, 5)) -> dict[int, float]:
+    """Correct predictions among the top k logits, per k, of one stand-alone network in eval mode (counts, so
+    streamed batches add up). Top-1 is the argmax, exactly as ``evaluate_architectures`` counts it; k larger
+    than the number of classes counts every image."""
+    model.eval()
+    hits = {k: torch.zeros((), device=runtime.device) for k in ks}
+    with runtime.autocast():
+        for x, y in _batches(images, labels, batch_size):
+            logits = model(x, arch)
+            for k in ks:
+                if k == 1:
+                    hits[k] += (logits.argmax(1) == y).sum()
+                else:
+                    top = logits.topk(min(k, logits.shape[1]), dim=1).indices
+                    hits[k] += (top == y[:, None]).any(1).sum()
+    return {k: float(v) for k, v in hits.items()}
+
+
+@torch.no_grad()
 def collect_outputs(
     model: nn.Module, archs: Sequence[Arch], images: torch.Tensor, runtime: Runtime,
     progress: Callable[[int, int], None] | None = None, stack: int | None = None,

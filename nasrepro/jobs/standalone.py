@@ -13,7 +13,7 @@ from nasrepro.config import space_config, space_of, training_fingerprint
 from nasrepro.data.source import Source, load_source
 from nasrepro.data.splits import capped, eval_loader, eval_tensors, make_loader, training_source
 from nasrepro.errors import ConfigError
-from nasrepro.evaluation.evaluate import evaluate_architectures
+from nasrepro.evaluation.evaluate import topk_hits
 from nasrepro.io import write_json
 from nasrepro.spaces import get_space
 from nasrepro.spaces.base import Arch
@@ -64,9 +64,10 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
     results = run_concurrently(trainers)
     rows = []
     for arch, trainer, result in zip(archs, trainers, results):
-        acc = test_accuracy(scfg, trainer.model, arch, test, runtime, test_limit)
+        acc, top5 = test_accuracy(scfg, trainer.model, arch, test, runtime, test_limit)
         rows.append({"space": space_name, "arch": space.format(arch), "index": space.display_index(arch),
-                     "seed": seed, "test_acc": float(acc), "train_seconds": result.seconds, "epochs": optim.epochs,
+                     "seed": seed, "test_acc": float(acc), "test_top5": float(top5),
+                     "train_seconds": result.seconds, "epochs": optim.epochs,
                      "pack_size": len(archs), "preset": cfg["preset"], "config_hash": cfg["config_hash"]})
         log(f"{rows[-1]['arch']} seed {seed}: test accuracy {acc:.2f}%")
     write_json(out_json, rows)
@@ -76,18 +77,21 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
 
 
 def test_accuracy(scfg: dict, model: torch.nn.Module, arch: Arch, test: Source, runtime: Runtime,
-                  limit: int | None) -> float:
-    """Top-1 (%) of a stand-alone network in eval mode on the (capped) test split. Image folders are
-    streamed batch by batch (ImageNet's 50,000 validation images do not fit the device at once)."""
+                  limit: int | None) -> tuple[float, float]:
+    """Top-1 and top-5 (%) of a stand-alone network in eval mode on the (capped) test split (thesis Table 5.5
+    and paper Table 4 report both for ImageNet). Image folders are streamed batch by batch (ImageNet's 50,000
+    validation images do not fit the device at once)."""
     batch = scfg["evaluation"]["batch_size"]
     if test.folder is None:
         tx, ty = eval_tensors(scfg, test, runtime, limit)
-        return float(evaluate_architectures(model, [arch], tx, ty, runtime, batch, use_batch_stats=False)[0])
-    source = capped(test, limit)
-    correct = 0.0
-    for x, y in eval_loader(scfg, source, min(batch, len(source)), runtime).iterate(0):
-        correct += evaluate_architectures(model, [arch], x, y, runtime, len(y), use_batch_stats=False)[0] * len(y)
-    return correct / len(source)
+        hits, n = topk_hits(model, arch, tx, ty, runtime, batch), len(ty)
+    else:
+        source = capped(test, limit)
+        hits, n = {1: 0.0, 5: 0.0}, len(source)
+        for x, y in eval_loader(scfg, source, min(batch, len(source)), runtime).iterate(0):
+            for k, v in topk_hits(model, arch, x, y, runtime, len(y)).items():
+                hits[k] += v
+    return 100.0 * hits[1] / n, 100.0 * hits[5] / n
 
 
 def top_architectures(summary: dict, arch_eval: pd.DataFrame, k: int) -> list[str]:

@@ -103,8 +103,8 @@ class TrainedObjective:
         vx, vy = eval_tensors(self.scfg, self.split.val, self.runtime, ev.get("val_images"))
         val_acc = float(evaluate_architectures(trainer.model, [()], vx, vy, self.runtime, ev.get("batch_size", 256),
                                                use_batch_stats=False)[0])
-        test_acc = test_accuracy({**self.scfg, "evaluation": {"batch_size": ev.get("batch_size", 256)}},
-                                 trainer.model, (), self.test, self.runtime, ev.get("test_images"))
+        test_acc, _ = test_accuracy({**self.scfg, "evaluation": {"batch_size": ev.get("batch_size", 256)}},
+                                    trainer.model, (), self.test, self.runtime, ev.get("test_images"))
         self._extras = {"test_error": 100.0 - test_acc, "params": parameter_count(net), "train_seed": seed,
                         "train_seconds": time.perf_counter() - start}
         ckpt.unlink(missing_ok=True)
