@@ -195,3 +195,15 @@ def test_a_hepnas_search_reports_its_stages_and_table_4_scores_the_cell(tmp_path
         "nb201", dataset="ImageNet16-120", metric="test", epochs=200, seed=None).accuracy))
     dt.hepnas_fig3(cfg, [out / "summary.json"], tmp_path / "f.pdf", tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 0
+
+
+def test_few_shot_splits_one_edge_into_a_sub_supernet_per_operation():
+    base = _trainer(2)
+    cfg = HepNasConfig.from_dict({"split_epochs": [1], "warm_epochs": [1], "distill": "A", "partition": "edge",
+                                  "groups": "each"})
+    x, y = synthetic_images(24, 9)
+    run = HepNasRun(base, EDGES, cfg, x.float() / 255.0, y, 12, np.random.default_rng(0), log=lambda m: None)
+    final = run.run()
+    [stage] = run.records
+    assert stage["edges"] == [0] and stage["sub_supernets"] == NUM_OPS and stage["remaining_space"] == NUM_OPS ** 5
+    assert stage["groups"] == {"0": [[o] for o in range(NUM_OPS)]} and int(final.model.keep[0].sum()) == 1

@@ -253,7 +253,7 @@ ROW_SETTINGS = {
     "table4": {"mobilenet-imagenet-280", "mobilenet-imagenet-330"},
     # seed 004 Table 3: one setting per printed search-epoch count; HEP-NAS Table 4 adds SPOS from Table 5.3's setting
     "anasod_table3": {"nb201-darts", "nb201-gaea", "nb201-dnas"},
-    "hepnas_table4": {"nb201-darts", "nb201-c10", "nb201-hepnas", "nb201-hepnas-c100"},
+    "hepnas_table4": {"nb201-darts", "nb201-c10", "nb201-fewshot", "nb201-hepnas", "nb201-hepnas-c100"},
 }
 # (epochs, batch, lr, weight decay) of each setting's search in the paper preset, as the seeds print them.
 SEARCH_PROTOCOL = {

@@ -104,7 +104,7 @@ def anasod_fig5(cfg: dict, inputs: list[Path], pdf: Path, png: Path) -> None:
 # HEP-NAS Table 4's computed rows: method -> (its CIFAR-10 search setting, its CIFAR-100 search setting or None).
 # Columns a setting did not search are the CIFAR-10 search's cell transferred, as the seed transfers to ImageNet16.
 HEPNAS_RUNS = {"darts-nb201": ("nb201-darts", None), "uniform": ("nb201-c10", None),
-               "hepnas": ("nb201-hepnas", "nb201-hepnas-c100")}
+               "few-shot-darts": ("nb201-fewshot", None), "hepnas": ("nb201-hepnas", "nb201-hepnas-c100")}
 HEPNAS_TEST = {"c10_test": "cifar10", "c100_test": "cifar100", "in16_test": "ImageNet16-120"}
 HEPNAS_VALID = {"c10_valid": "cifar10-valid", "c100_valid": "cifar100", "in16_valid": "ImageNet16-120"}
 

@@ -510,6 +510,5 @@ HEPNAS_TABLE4_QUOTED = {
     "rea": "REA (Real et al. 2019)", "enas": "ENAS (Pham et al. 2018)", "pc-darts": "PC-DARTS (Xu et al. 2019)",
     "rsps": "RSPS (Li and Talwalkar 2020)", "cydas": "CyDAS (Yu et al. 2022)", "rd-nas": "RD-NAS (Dong et al. 2023)",
     "ddpnas": "DDPNAS (Zheng et al. 2023)", "eg-nas": "EG-NAS (Cai et al. 2024; printed identical to DDPNAS)",
-    "oles": "OLES (Jiang et al. 2024)", "few-shot-darts": "few-shot DARTS (Zhao et al. 2021)",
-    "gm-darts": "GM DARTS (Hu et al. 2022)",
+    "oles": "OLES (Jiang et al. 2024)", "gm-darts": "GM DARTS (Hu et al. 2022)",
 }

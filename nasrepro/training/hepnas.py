@@ -14,6 +14,9 @@ the relaxed network's, in eval mode, on the validation half; the learning-rate s
 lineage (supernet plus distillation epochs) and a sub-supernet continues its parent's.
 
 ``partition: edge`` (Table 5's edge-wise ablation) splits one edge per stage instead of one hierarchy.
+``groups: each`` gives one sub-supernet per operation of the split edge instead of Eq. 2's two groups: with one
+split, no distillation and every sub-supernet trained to the end before the best is kept, the run is few-shot
+DARTS (Zhao et al. 2021), HEP-NAS Table 4's "few-shot DARTS" row.
 The run checkpoints after every epoch of any phase and resumes to the same result (tested).
 """
 
@@ -36,6 +39,7 @@ from nasrepro.training.distillation import DIRECTIONS, VARIANTS, smd_loss
 from nasrepro.training.gradient_matching import gradient_similarity
 
 PARTITIONS = ("hierarchy", "edge")
+GROUPINGS = ("mincut", "each")
 
 
 @dataclass(frozen=True)
@@ -48,11 +52,13 @@ class HepNasConfig:
     direction: str = "teacher-student"        # Eq. 6's KL direction (module ``distillation``)
     order: str = "natural"                    # Table 6: natural, reverse or random
     partition: str = "hierarchy"              # Table 5: hierarchy-wise or edge-wise
+    groups: str = "mincut"                    # mincut: two groups per edge (Eq. 2); each: one per operation
+                                              # (few-shot NAS, Zhao et al. 2021: a sub-supernet per operation)
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "hepnas") -> "HepNasConfig":
         known = {"split_epochs", "warm_epochs", "alpha_fixed_epochs", "gm_batches", "distill", "direction", "order",
-                 "partition"}
+                 "partition", "groups"}
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"config error at {where}: unknown option(s) {unknown}; use {sorted(known)}")
@@ -63,7 +69,7 @@ class HepNasConfig:
         if len(out.warm_epochs) != len(out.split_epochs):
             raise ConfigError(f"config error at {where}.warm_epochs: one value per split ({len(out.split_epochs)})")
         for key, allowed in (("distill", tuple(VARIANTS)), ("direction", DIRECTIONS), ("order", SPLIT_ORDERS),
-                             ("partition", PARTITIONS)):
+                             ("partition", PARTITIONS), ("groups", GROUPINGS)):
             if getattr(out, key) not in allowed:
                 raise ConfigError(f"config error at {where}.{key}: use one of {allowed}")
         return out
@@ -172,6 +178,9 @@ class HepNasRun:
         batches = [loader.batch(e, i % len(loader)) for i in range(self.cfg.gm_batches)]  # the stream is untouched
         groups, scores = {}, {}
         for edge in self.units[stage]:
+            if self.cfg.groups == "each":  # few-shot NAS: one sub-supernet per operation, no gradient matching
+                groups[edge] = tuple((int(o),) for o in torch.nonzero(parent.model.keep[edge]).flatten().tolist())
+                continue
             ops, sim = gradient_similarity(parent.model, edge, batches, autocast=parent.runtime.autocast)
             groups[edge] = min_cut_bipartition(sim, ops)
             scores[edge] = {"ops": ops, "similarity": np.round(sim, 6).tolist()}
