@@ -130,6 +130,8 @@ def test_space_names_indices_and_a_forward_pass(name):
         with torch.no_grad():
             out = supernet(x, arch)
             alone = space.build_network(arch, 10, 0.125).eval()(x)
-        assert out.shape == alone.shape == (2, 10) and torch.isfinite(out).all()
+        # classification: [B, classes]; segmentation (space.task): per-pixel logits at the input's resolution
+        want = (2, 10) if space.task == "classification" else (2, 10, 32, 32)
+        assert out.shape == alone.shape == want and torch.isfinite(out).all()
         own = sum(p.numel() for p in space.build_network(arch, 10, 0.125).parameters())
         assert own <= sum(p.numel() for p in supernet.parameters())

@@ -45,6 +45,9 @@ class SearchSpace(ABC):
     """Architectures, their names, and the supernet that contains them all."""
 
     name: str = ""
+    # What the supernet's forward returns: "classification" logits [B, classes], or "segmentation" logits
+    # [B, classes, H, W] at the input's resolution (the trellis space of thesis Table 4.5)
+    task: str = "classification"
     # Whether the space's benchmark counts a linear layer's bias as a MAC (NAS-Bench-201's flops do), so
     # ``nasrepro arch`` prints the benchmark's own figure.
     macs_count_linear_bias: bool = False

@@ -168,6 +168,7 @@ class TrellisSpace(SearchSpace):
     """Auto-DeepLab's network level with the first cell at stride 4: 28,657 paths (thesis: 2.9 x 10^4)."""
 
     name = "trellis"
+    task = "segmentation"
 
     def choices_per_decision(self) -> list[int]:
         return [LEVELS] * CELLS
