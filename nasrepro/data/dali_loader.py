@@ -20,7 +20,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from nasrepro.data.imagefolder import IMAGENET_MEAN, IMAGENET_STD
+from nasrepro.data.imagefolder import IMAGENET_MEAN, IMAGENET_STD, batch_count, epoch_order
 from nasrepro.data.loader import derive_seed
 from nasrepro.errors import ConfigError
 
@@ -65,12 +65,10 @@ class DaliFolderLoader:
         self._pipe = self._build(threads)
 
     def __len__(self) -> int:
-        return self.n // self.batch_size if self.drop_last else math.ceil(self.n / self.batch_size)
+        return batch_count(self.n, self.batch_size, self.drop_last)
 
     def order(self, epoch: int) -> np.ndarray:
-        if not self.shuffle:
-            return self.rows
-        return self.rows[np.random.default_rng(derive_seed(self.seed, epoch, "order")).permutation(self.n)]
+        return epoch_order(self.rows, self.seed, epoch, self.shuffle)  # the PIL loader's order, exactly
 
     def _build(self, threads: int):
         from nvidia.dali import fn, pipeline_def, types

@@ -33,6 +33,17 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+def batch_count(n: int, batch_size: int, drop_last: bool) -> int:
+    return n // batch_size if drop_last else math.ceil(n / batch_size)
+
+
+def epoch_order(rows: np.ndarray, seed: int, epoch: int, shuffle: bool = True) -> np.ndarray:
+    """The folder rows in the order of ``epoch``: a pure function of (seed, epoch), shared by the folder loaders."""
+    if not shuffle:
+        return rows
+    return rows[np.random.default_rng(derive_seed(seed, epoch, "order")).permutation(len(rows))]
+
+
 class _Positions(Dataset):
     """Item i = the image at epoch position ``positions[i]``, transformed with that position's seed."""
 
@@ -88,13 +99,11 @@ class ImageFolderLoader:
         self.std = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
 
     def __len__(self) -> int:
-        return self.n // self.batch_size if self.drop_last else math.ceil(self.n / self.batch_size)
+        return batch_count(self.n, self.batch_size, self.drop_last)
 
     def order(self, epoch: int) -> np.ndarray:
         """Folder rows in the order of ``epoch``."""
-        if not self.shuffle:
-            return self.rows
-        return self.rows[np.random.default_rng(derive_seed(self.seed, epoch, "order")).permutation(self.n)]
+        return epoch_order(self.rows, self.seed, epoch, self.shuffle)
 
     def _rank_positions(self, index: int) -> tuple[int, int]:
         """[start, stop) positions of this rank's part of global batch ``index``."""

@@ -44,6 +44,18 @@ def _standard_error(values: np.ndarray) -> float:
     return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
 
 
+def _runs_of(cfg: dict, summaries: list[dict], method: str, setting: str) -> tuple[dict, list[dict] | None]:
+    """A computed row's head and the method's runs in ``setting``; the runs are None (and the row says why in
+    ``arch``) when the preset does not run it or no run was given."""
+    label = cfg["methods"][method]["label"] if method in cfg["methods"] else method
+    row = {"method": method, "label": label, "space": setting}
+    why = not_run_reason(cfg, setting, method)
+    runs = [s for s in summaries if s["method"] == method and s["space"] == setting]
+    if why is not None or not runs:
+        return {**row, "arch": why or "no runs given"}, None
+    return row, runs
+
+
 def anasod_table3(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
     """ANASOD Table 3: the optimum of the table, the quoted one-shot methods, and our DARTS (first order),
     GAEA-DARTS and ANASOD-DNAS runs, each cell's error on the three datasets."""
@@ -53,12 +65,9 @@ def anasod_table3(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
     for method, label in published.ANASOD_TABLE3_QUOTED.items():
         rows.append({"method": method, "label": label, "arch": QUOTED})
     for method, setting in DNAS_RUNS.items():
-        label = cfg["methods"][method]["label"] if method in cfg["methods"] else method
-        row = {"method": method, "label": label, "space": setting}
-        why = not_run_reason(cfg, setting, method)
-        runs = [s for s in summaries if s["method"] == method and s["space"] == setting]
-        if why is not None or not runs:
-            rows.append({**row, "arch": why or "no runs given"})
+        row, runs = _runs_of(cfg, summaries, method, setting)
+        if runs is None:
+            rows.append(row)
             continue
         errors = pd.DataFrame([transfer_errors(s["arch"]) for s in runs])
         row.update(arch=" ".join(s["arch"] for s in runs), search_epochs=int(runs[0]["search_epochs"]),
@@ -127,12 +136,9 @@ def hepnas_table4(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
              **{col: float(np.nanmax(_truth(key).accuracy)) for col, key in HEPNAS_TEST.items()}}]
     rows += [{"method": m, "label": label, "arch": QUOTED} for m, label in published.HEPNAS_TABLE4_QUOTED.items()]
     for method, (c10, c100) in HEPNAS_RUNS.items():
-        label = cfg["methods"][method]["label"] if method in cfg["methods"] else method
-        row = {"method": method, "label": label, "space": c10}
-        why = not_run_reason(cfg, c10, method)
-        runs = [s for s in summaries if s["method"] == method and s["space"] == c10]
-        if why is not None or not runs:
-            rows.append({**row, "arch": why or "no runs given"})
+        row, runs = _runs_of(cfg, summaries, method, c10)
+        if runs is None:
+            rows.append(row)
             continue
         searched = {"c10_test": runs, "c100_test": runs, "in16_test": runs}
         c100_runs = [s for s in summaries if c100 and s["method"] == method and s["space"] == c100]
