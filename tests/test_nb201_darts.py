@@ -233,3 +233,45 @@ def test_second_order_gradient_is_the_exact_unrolled_hypergradient():
     assert (model.alpha.grad - exact).abs().max() < err / 50
     first_order = torch.autograd.grad(loss({n: v.detach() for n, v in w_prime.items()}, alpha, vx, vy), alpha)[0]
     assert (first_order - exact).abs().max() > 10 * err  # the second-order term is not negligible
+
+
+def test_darts_recipe_cosine_floor_and_gradient_clipping():
+    from nasrepro.training.optim import make_optimizer
+
+    cfg = OptimConfig(epochs=4, batch_size=12, lr=0.025, lr_min=0.001)
+    opt, sched = make_optimizer(torch.nn.Linear(2, 2), cfg, total_steps=8)
+    lrs = []
+    for _ in range(8):
+        lrs.append(sched.get_last_lr()[0])
+        opt.step()
+        sched.step()
+    lrs.append(sched.get_last_lr()[0])
+    assert lrs[0] == pytest.approx(0.025) and lrs[4] == pytest.approx((0.025 + 0.001) / 2) and lrs[8] == pytest.approx(0.001)
+
+    runtime = make_runtime("cpu", deterministic=True)
+    from nasrepro.data.loader import DeviceLoader
+
+    x, y = synthetic_images(24, 3)
+    model = SPACE.build_relaxed(width=0.125, cells_per_stage=1)
+    loader = DeviceLoader(x, y, 12, runtime.device, augment=False, seed=0)
+    t = BilevelTrainer(model, OptimConfig(epochs=1, batch_size=12, lr=0.025, grad_clip=1e-3), ArchOptimConfig(),
+                       runtime, loader, loader, np.random.default_rng(0), log=lambda m: None)
+    import copy
+
+    free = copy.deepcopy(model)
+    torch.nn.functional.cross_entropy(free(x[:12].float() / 255.0), y[:12]).backward()
+    unclipped = torch.cat([p.grad.flatten() for p in free.weight_parameters() if p.grad is not None]).norm()
+    t.weight_step(x[:12].float() / 255.0, y[:12])
+    norm = torch.cat([p.grad.flatten() for p in model.weight_parameters() if p.grad is not None]).norm()
+    assert float(unclipped) > 0.1 and float(norm) == pytest.approx(1e-3, rel=1e-3)  # the step used the clipped one
+
+
+def test_gradient_clipping_is_refused_where_it_would_not_apply(tmp_path):
+    from nasrepro.config import load, resolve
+    from nasrepro.errors import ConfigError
+    from nasrepro.jobs import run_search
+
+    cfg = resolve(load("config/config.yaml", {"preset": "demo"}))
+    cfg["nb201-dnas"]["search"]["grad_clip"] = 5.0
+    with pytest.raises(ConfigError, match="grad_clip clips bi-level"):
+        run_search(cfg, "nb201-dnas", "uniform", 0, tmp_path, log=lambda m: None)

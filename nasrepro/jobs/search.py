@@ -68,6 +68,9 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     plan = methods.phases(method, scfg)
     reward = Reward.from_dict(methods.reward_options(method, scfg))
     optim = OptimConfig.from_dict(methods.search_protocol(methods.search_section(method, scfg), sampler))
+    if optim.grad_clip is not None:
+        raise ConfigError(f"{space_name}.search.grad_clip clips bi-level (differentiable) training only; method "
+                          f"{method_name!r} samples paths: remove the key or give it a differentiable section")
     rng = seed_everything(seed)
     # a balanced mixture (thesis §2.2.2) trains M weight sets: its paths are (weight set, architecture) pairs
     sets = int(sampler.weight_sets)

@@ -46,6 +46,8 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
     test, _ = load_source(scfg["dataset"], cfg, "test")
     test_limit = scfg["evaluation"].get("test_images")
     optim = OptimConfig.from_dict(sa)
+    if optim.grad_clip is not None:
+        raise ConfigError(f"{space_name}.standalone.grad_clip clips bi-level (differentiable) training only: remove it")
     out_json = Path(out_json)
     trainers = []
     for arch in archs:

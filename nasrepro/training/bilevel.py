@@ -173,6 +173,8 @@ class BilevelTrainer:
         loss.backward()
         for a in self.model.arch_parameters():
             a.grad = None
+        if self.optim.grad_clip is not None:  # DARTS clips the weights' gradient norm at 5
+            nn.utils.clip_grad_norm_(self.model.weight_parameters(), self.optim.grad_clip)
         self.opt.step()
         self.sched.step()
         return loss.detach(), (logits.detach().argmax(1) == labels).sum()

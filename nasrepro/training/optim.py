@@ -23,10 +23,15 @@ class OptimConfig:
     # "by factor 0.2 at epochs [60,120,160]"); empty: the cosine annealing of every other recipe here.
     milestones: tuple[int, ...] = ()
     gamma: float = 0.1
+    # The cosine's floor (DARTS and HEP-NAS anneal "0.025 ... to 0.001"); 0: to zero, as every other recipe here
+    lr_min: float = 0.0
+    # Gradient-norm clipping of the weights (DARTS: 5); None: none
+    grad_clip: float | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> "OptimConfig":
-        keys = {"epochs", "batch_size", "lr", "momentum", "weight_decay", "nesterov", "milestones", "gamma"}
+        keys = {"epochs", "batch_size", "lr", "momentum", "weight_decay", "nesterov", "milestones", "gamma", "lr_min",
+                "grad_clip"}
         out = {k: v for k, v in d.items() if k in keys}
         if "milestones" in out:
             out["milestones"] = tuple(sorted(int(m) for m in out["milestones"]))
@@ -93,7 +98,8 @@ def make_optimizer(model: nn.Module, cfg: OptimConfig, total_steps: int, params=
     if cfg.milestones:  # per iteration, so a resumed run continues mid-epoch with the same factor
         per_epoch = steps / max(1, cfg.epochs)
         factor = lambda s: cfg.gamma ** sum(s >= m * per_epoch for m in cfg.milestones)  # noqa: E731
-    else:
-        factor = lambda s: 0.5 * (1.0 + math.cos(math.pi * min(s, steps) / steps))  # noqa: E731
+    else:  # cosine from lr to lr_min (torch's CosineAnnealingLR formula), per iteration
+        floor = cfg.lr_min / cfg.lr
+        factor = lambda s: floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * min(s, steps) / steps))  # noqa: E731
     sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
     return opt, sched
