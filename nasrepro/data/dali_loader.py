@@ -20,7 +20,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from nasrepro.data.imagefolder import IMAGENET_MEAN, IMAGENET_STD, batch_count, epoch_order
+from nasrepro.data.imagefolder import IMAGENET_MEAN, IMAGENET_STD, FolderOrder, batch_count
 from nasrepro.data.loader import derive_seed
 from nasrepro.errors import ConfigError
 
@@ -44,7 +44,7 @@ def crop_window(rng: np.random.Generator) -> tuple[float, float, float, float, b
     return float(rng.uniform(0, 1 - w)), float(rng.uniform(0, 1 - h)), w, h, bool(rng.integers(2))
 
 
-class DaliFolderLoader:
+class DaliFolderLoader(FolderOrder):
     """Batches of an image folder decoded by DALI (module docstring); ``iterate(epoch)``, ``batch``, ``len``."""
 
     def __init__(self, folder, rows, batch_size: int, device="cpu", augment: bool = False, seed: int = 0,
@@ -66,9 +66,6 @@ class DaliFolderLoader:
 
     def __len__(self) -> int:
         return batch_count(self.n, self.batch_size, self.drop_last)
-
-    def order(self, epoch: int) -> np.ndarray:
-        return epoch_order(self.rows, self.seed, epoch, self.shuffle)  # the PIL loader's order, exactly
 
     def _build(self, threads: int):
         from nvidia.dali import fn, pipeline_def, types

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from nasrepro.data.loader import derive_seed
+from nasrepro.data.loader import EpochOrder, derive_seed
 from nasrepro.errors import DataError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -37,11 +37,26 @@ def batch_count(n: int, batch_size: int, drop_last: bool) -> int:
     return n // batch_size if drop_last else math.ceil(n / batch_size)
 
 
-def epoch_order(rows: np.ndarray, seed: int, epoch: int, shuffle: bool = True) -> np.ndarray:
-    """The folder rows in the order of ``epoch``: a pure function of (seed, epoch), shared by the folder loaders."""
+def epoch_positions(n: int, seed: int, epoch: int, shuffle: bool = True) -> np.ndarray:
+    """Positions into the folder loaders' rows in the order of ``epoch``: a pure function of (seed, epoch)."""
     if not shuffle:
-        return rows
-    return rows[np.random.default_rng(derive_seed(seed, epoch, "order")).permutation(len(rows))]
+        return np.arange(n)
+    return np.random.default_rng(derive_seed(seed, epoch, "order")).permutation(n)
+
+
+class FolderOrder(EpochOrder):
+    """The epoch order of the folder loaders (PIL and DALI): the same positions into the same rows."""
+
+    rows: np.ndarray
+    seed: int
+    shuffle: bool
+
+    def _default_positions(self, epoch: int) -> np.ndarray:
+        return epoch_positions(self.n, self.seed, epoch, self.shuffle)
+
+    def order(self, epoch: int) -> np.ndarray:
+        """Folder rows in the order of ``epoch``."""
+        return self.rows[self.positions(epoch)]
 
 
 class _Positions(Dataset):
@@ -64,7 +79,7 @@ class _Positions(Dataset):
         return pil_to_tensor(self.transform(image)), label
 
 
-class ImageFolderLoader:
+class ImageFolderLoader(FolderOrder):
     def __init__(self, root: str | Path | None, batch_size: int, device="cpu", augment: bool = False, seed: int = 0,
                  resolution: int = 224, workers: int = 8, drop_last: bool = True, shuffle: bool = True,
                  channels_last: bool = False, rank: int = 0, world: int = 1, mean=IMAGENET_MEAN, std=IMAGENET_STD,
@@ -100,10 +115,6 @@ class ImageFolderLoader:
 
     def __len__(self) -> int:
         return batch_count(self.n, self.batch_size, self.drop_last)
-
-    def order(self, epoch: int) -> np.ndarray:
-        """Folder rows in the order of ``epoch``."""
-        return epoch_order(self.rows, self.seed, epoch, self.shuffle)
 
     def _rank_positions(self, index: int) -> tuple[int, int]:
         """[start, stop) positions of this rank's part of global batch ``index``."""

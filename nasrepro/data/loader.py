@@ -13,6 +13,7 @@ import hashlib
 import math
 from typing import Iterator
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -50,7 +51,49 @@ def derive_seed(seed: int, epoch: int, stream: str) -> int:
     return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 
 
-class DeviceLoader:
+class EpochOrder:
+    """The order of an epoch's samples, which a sampler may set (PA&DA's data sampling draws an epoch's
+    samples with replacement by importance, ``nasrepro.samplers.pada``); every loader has it.
+
+    ``positions(epoch)`` are indices into the loader's ``n`` samples: the set order if one was set for
+    that epoch, else the loader's own pure function of (seed, epoch) (``_default_positions``). Only the
+    latest set order is kept, and the setter (the sampler) keeps what it needs to set it again on resume.
+    """
+
+    n: int
+    batch_size: int
+    _custom: tuple[int, np.ndarray] | None = None
+
+    def _default_positions(self, epoch: int) -> np.ndarray:  # pragma: no cover - every loader defines it
+        raise NotImplementedError
+
+    def set_order(self, epoch: int, positions) -> None:
+        positions = np.asarray(positions, dtype=np.int64)
+        if positions.shape != (self.n,) or (self.n and (positions.min() < 0 or positions.max() >= self.n)):
+            raise ValueError(f"an epoch order must hold {self.n} positions in [0, {self.n}), "
+                             f"got shape {positions.shape}")
+        self._custom = (int(epoch), positions)
+        self._order_changed()
+
+    def _order_changed(self) -> None:
+        """Drop what was cached from the old order (``DeviceLoader``'s plan)."""
+
+    def positions(self, epoch: int) -> np.ndarray:
+        if self._custom is not None and self._custom[0] == int(epoch):
+            return self._custom[1]
+        cached = getattr(self, "_default_cache", None)
+        if cached is None or cached[0] != int(epoch):  # one permutation per epoch, not per batch
+            cached = self._default_cache = (int(epoch), self._default_positions(int(epoch)))
+        return cached[1]
+
+    def sample_ids(self, epoch: int, index: int) -> torch.Tensor:
+        """Positions (sample ids in [0, n)) of batch ``index`` of ``epoch``, on the loader's device."""
+        start = int(index) * self.batch_size
+        return torch.as_tensor(self.positions(epoch)[start: min(start + self.batch_size, self.n)],
+                               device=getattr(self, "device", None))
+
+
+class DeviceLoader(EpochOrder):
     """Batches from uint8 NCHW images held on ``device``.
 
     ``iterate(epoch)`` yields ``(x, y)``: ``x`` float32 ``[B, 3, H, W]`` normalised with
@@ -105,17 +148,20 @@ class DeviceLoader:
         return self.iterate(self.epoch)
 
     # ------------------------------------------------------------------ per-epoch plan
+    def _default_positions(self, epoch: int) -> np.ndarray:
+        if not self.shuffle:
+            return np.arange(self.n)
+        return torch.randperm(self.n, generator=torch.Generator().manual_seed(derive_seed(self.seed, epoch, "order"))).numpy()
+
+    def _order_changed(self) -> None:
+        self._plan_cache = None
+
     def plan(self, epoch: int) -> dict:
         """Order and augmentation parameters of an epoch (CPU draws, moved to the device)."""
         epoch = int(epoch)
         if self._plan_cache is not None and self._plan_cache[0] == epoch:
             return self._plan_cache[1]
-        if self.shuffle:
-            g = torch.Generator().manual_seed(derive_seed(self.seed, epoch, "order"))
-            order = torch.randperm(self.n, generator=g)
-        else:
-            order = torch.arange(self.n)
-        p = {"order": order.to(self.device)}
+        p = {"order": torch.as_tensor(self.positions(epoch)).to(self.device)}
         if self.augment:
             g = torch.Generator().manual_seed(derive_seed(self.seed, epoch, "augment"))
             # per position in the epoch: crop offsets in [0, 2*pad] and a flip bit

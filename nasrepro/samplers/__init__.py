@@ -22,6 +22,7 @@ SAMPLERS: dict[str, str] = {
     "fair": "nasrepro.samplers.fair:FairSampler",
     "iterative-mcts": "nasrepro.samplers.iterative_mcts:IterativeMCTSSampler",
     "balanced-mixture": "nasrepro.samplers.mixture:BalancedMixtureSampler",
+    "pada": "nasrepro.samplers.pada:PadaSampler",
 }
 
 

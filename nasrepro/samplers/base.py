@@ -38,6 +38,8 @@ class Sampler(ABC):
     uses_reward: bool = True  # False: the trainer skips the validation reward forward
     guides_selection: bool = False  # True only with an overridden ``probabilities`` (see module docstring)
     paths_per_step: int = 1
+    # True: the trainer calls ``observe_step`` after every backward pass (PA&DA reads gradient norms there)
+    observes_steps: bool = False
     epoch_scale: float = 1.0  # the setting's epochs times this are trained (iterative MCTS, thesis Fig. 4.2a)
     # M > 1: the sampler trains M weight sets (balanced mixtures, thesis §2.2.2). ``sample``, ``sample_paths``
     # and ``update`` then index the M * N (weight set, architecture) pairs, m * N + i (``nasrepro.spaces.mixture``);
@@ -68,6 +70,16 @@ class Sampler(ABC):
     def bind(self, trainer: Any) -> None:
         """Called once by the supernet trainer. Samplers that look at the supernet itself (density
         estimates, re-ranking) take the trainer's measurement methods here; the default needs none."""
+
+    def begin_epoch(self, epoch: int, epochs: int, rng: np.random.Generator) -> np.ndarray | None:
+        """Called by the trainer at the start of every epoch (also after a resume). A sampler that draws
+        the data too returns the epoch's sample positions (``DeviceLoader.set_order``); default: the
+        loader's own order, and no draw from ``rng``."""
+        return None
+
+    def observe_step(self, arch: Any, logits: Any, labels: Any, sample_ids: Any) -> None:
+        """With ``observes_steps``: called after the backward pass of each step, before the next one clears
+        the gradients, with the path trained, its logits, the labels and the batch's sample positions."""
 
     def sample_paths(self, rng: np.random.Generator) -> list[int]:
         """Indices trained on the same mini-batch with one accumulated update (FairNAS: m paths)."""

@@ -21,6 +21,12 @@ class Supernet(nn.Module):
     def forward(self, x: torch.Tensor, arch: Arch) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def choice_parameters(self, decision: int, choice: int) -> list[nn.Parameter]:
+        """The parameters that only candidate ``choice`` of ``decision`` owns, over every layer the decision
+        sets (PA&DA's path importance reads their gradient norms, ``nasrepro.samplers.pada``). A space
+        whose supernet does not map its decisions to candidate modules leaves this undefined."""
+        raise NotImplementedError(f"{type(self).__name__} does not map decisions to candidate parameters")
+
     def prune_to(self, arch: Arch) -> None:
         """Drop the candidate modules that ``arch`` does not use (stand-alone training).
 

@@ -232,6 +232,10 @@ class MobileNetSupernet(Supernet):
             h = self.advance(h, j, op)
         return self.end(h)
 
+    def choice_parameters(self, decision: int, choice: int) -> list[nn.Parameter]:
+        """Candidate ``choice`` of layer ``decision`` (parameter-free where it is a mid-stage ID)."""
+        return list(self.layers[decision][str(int(choice))].parameters())
+
     # Layer-by-layer protocol used for shared-prefix evaluation (nasrepro.evaluation.prefix).
     def begin(self, x: torch.Tensor) -> torch.Tensor:
         return self.stem(x)

@@ -302,6 +302,11 @@ class NB201Supernet(Supernet):
         x = self.global_pool(self.lastact(x))
         return self.classifier(torch.flatten(x, 1))
 
+    def choice_parameters(self, decision: int, choice: int) -> list[nn.Parameter]:
+        """Operation ``choice`` on edge ``decision`` of every cell (the arch sets all cells alike)."""
+        return [p for cell in self.cells if isinstance(cell, SearchCell)
+                for p in cell.edges[decision][OPS[choice]].parameters()]
+
     def forward_many(self, x: torch.Tensor, archs: Sequence[Arch]) -> torch.Tensor:
         """Logits [K, B, classes] of K architectures on the same images, every BN with the batch
         statistics of its own architecture (as ``batch_statistics`` scores one path). Equal to K calls

@@ -152,6 +152,10 @@ class NBMacroSupernet(Supernet):
     def advance(self, h: torch.Tensor, j: int, op: int) -> torch.Tensor:
         return self.layers[j][str(int(op))](h)
 
+    def choice_parameters(self, decision: int, choice: int) -> list[nn.Parameter]:
+        """Candidate ``choice`` of layer ``decision``."""
+        return list(self.layers[decision][str(int(choice))].parameters())
+
     def end(self, h: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.head(h), 1))
 

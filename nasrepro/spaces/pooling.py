@@ -181,6 +181,10 @@ class PoolingSupernet(Supernet):
             h = self.advance(h, j, flag)
         return self.end(h)
 
+    def choice_parameters(self, decision: int, choice: int) -> list[nn.Parameter]:
+        """None: a pooling flag owns no weights (every architecture uses all of them)."""
+        return []
+
     # Layer-by-layer protocol used for shared-prefix evaluation (nasrepro.evaluation.prefix):
     # decision j is "pool after layer j", so step j runs layer j and then pools or not.
     def begin(self, x: torch.Tensor) -> torch.Tensor:

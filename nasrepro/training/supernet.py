@@ -113,7 +113,9 @@ class SupernetTrainer:
         self.bounds = phase_bounds(phases, self.total_steps)
         self.opt, self.sched = make_optimizer(self.model, optim, self.total_steps)
         # CUDA graphs (runtime.cuda_graphs; tests pass a fake capturer): one process, no compiler.
-        if graph_capturer is None and runtime.cuda_graphs and self.world == 1 and not runtime.compile:
+        # A sampler that reads the gradients after each step (PA&DA) needs them as eager tensors.
+        observes = sampler is not None and sampler.observes_steps
+        if graph_capturer is None and runtime.cuda_graphs and self.world == 1 and not runtime.compile and not observes:
             graph_capturer = CudaCapturer(self.model)
         self.graphs = GraphCache(graph_capturer, capacity=graph_capacity) if graph_capturer else None
         self.sgd = CapturableSGD(self.opt) if self.graphs is not None else None
@@ -327,6 +329,11 @@ class SupernetTrainer:
             seen = 0
             reward_sum, rewards = 0.0, 0
             val_sum, val_steps = torch.zeros((), device=self.runtime.device), 0
+            if self.sampler is not None:
+                order = self.sampler.begin_epoch(epoch, self.optim.epochs, self.rng)
+                if order is not None:
+                    self.train.set_order(epoch, order)
+            observes = self.sampler is not None and self.sampler.observes_steps
             for i, batch in enumerate(self.train.iterate(epoch)):
                 images, labels = self._mine(*batch, local=getattr(self.train, "rank_local", False))
                 step = epoch * self.steps_per_epoch + i
@@ -337,6 +344,8 @@ class SupernetTrainer:
                 else:
                     paths = [int(self.rng.integers(n))]
                 stats = self.train_step(images, labels, paths)
+                if observes:
+                    self.sampler.observe_step(self.archs[paths[-1]], stats.logits, labels, self.train.sample_ids(epoch, i))
                 loss_sum += stats.loss
                 correct += stats.correct
                 seen += stats.seen
