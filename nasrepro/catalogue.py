@@ -15,7 +15,8 @@ Needs, in the order their files are handed to the builder (rows follow that orde
 - ``FirstSeed(setting, methods, names)``: files of the first seed's run of each method;
 - ``WarmupFile(setting, name)``: a file of the first seed's warm-up;
 - ``Standalone(setting)``: every stand-alone pack record;
-- ``Retrains(setting, methods)``: retrained networks and their benchmark files (paper Table 4);
+- ``Retrains(setting, methods, pick)``: retrained networks and their benchmark files (paper Table 4; ``pick``
+  another selection's network, thesis Table 5.5);
 - ``Queries(setting, strategies, names)``: files of every (strategy, dataset, trial) of a query setting
   (``presets.<preset>.query``, ``nasrepro.query``);
 - ``QueryExtracts(setting)``: the full-benchmark extracts of a query setting, when it names the file;
@@ -76,6 +77,7 @@ class Standalone:
 class Retrains:
     setting: str
     methods: tuple[str, ...]
+    pick: str | None = None  # "ea": the network evolution with supernet shifting found (thesis Table 5.5)
 
 
 @dataclass(frozen=True)
@@ -311,6 +313,10 @@ TARGETS: tuple[Target, ...] = (
            requires=("nb201-c10",)),
     Target("thesis_table5_4", "table", b.method_table("nb201-c10", published.THESIS_TABLE5_4, reference_rows=False),
            (Runs("nb201-c10", TABLE5_4_METHODS),)),
+    # Thesis Table 5.5: ImageNet, MobileNet space; One-shot and EA-with-shifting networks retrained, and Random search
+    Target("thesis_table5_5", "table", rt.thesis_table5_5,
+           (Standalone(rt.TABLE5_5_SETTING), Retrains(rt.TABLE5_5_SETTING, rt.TABLE5_5_METHODS),
+            Retrains(rt.TABLE5_5_SETTING, rt.TABLE5_5_METHODS, "ea"))),
     # Thesis App. II: correlations of the Ch. 5 supernets (Table A II-3; Pearson is ours, not printed) and
     # the uniform / debiased supernet estimates against the ground truth (Fig. A II-1, Pooling).
     Target("thesis_tableA2_3", "table", b.method_table(
@@ -401,12 +407,19 @@ def names(kind: str) -> list[str]:
 
 # ---------------------------------------------------------------------------------------- inputs
 def standalone_packs(cfg: dict, setting: str) -> list[list[str]]:
-    """The setting's stand-alone architectures (default: all, by number) in packs of ``standalone.pack``
+    """The setting's stand-alone architectures (default: all, by number; ``standalone_random``: that many uniform
+    draws from the setting's budget window) in packs of ``standalone.pack``
     that train concurrently in one job (``nasrepro.training.packed``)."""
     from nasrepro.spaces import get_space
 
     scfg = cfg.get(setting) or {}
-    archs = scfg.get("standalone_archs") or [str(i) for i in range(1, get_space(scfg.get("space", setting)).size() + 1)]
+    space = get_space(scfg.get("space", setting))
+    if scfg.get("standalone_random"):  # thesis Table 5.5 Random search: uniform draws from the budget window
+        from nasrepro.spaces.population import random_feasible
+
+        archs = [space.format(a) for a in random_feasible(scfg, space, int(scfg["standalone_random"]))]
+    else:
+        archs = scfg.get("standalone_archs") or [str(i) for i in range(1, space.size() + 1)]
     size = scfg.get("standalone", {}).get("pack", 8)
     return [archs[i: i + size] for i in range(0, len(archs), size)]
 
@@ -488,7 +501,8 @@ def need_files(cfg: dict, need: Need) -> list[str]:
         if not cfg.get(need.setting):
             return []
         return [f for m in run_methods(cfg, need.setting, need.methods) for s in retrain_seeds(cfg, need.setting)
-                for f in (layout.retrain(need.setting, m, s), layout.benchmark("retrain", need.setting, m, s))]
+                for f in (layout.retrain(need.setting, m, s, need.pick),
+                          layout.benchmark("retrain", need.setting, m, s, need.pick))]
     raise TypeError(f"unknown need {need!r}")
 
 

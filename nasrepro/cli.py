@@ -111,7 +111,7 @@ def cmd_standalone(args: argparse.Namespace) -> None:
 def cmd_retrain(args: argparse.Namespace) -> None:
     from nasrepro.jobs import run_retrain
 
-    run_retrain(_load_cfg(args), args.space, args.summary, args.seed, args.out, log=_log)
+    run_retrain(_load_cfg(args), args.space, args.summary, args.seed, args.out, log=_log, pick=args.pick)
 
 
 def cmd_warmup(args: argparse.Namespace) -> None:
@@ -259,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--space", required=True)
     sp.add_argument("--summary", required=True, help="summary.json written by `nasrepro search`")
     sp.add_argument("--seed", type=int, required=True)
+    sp.add_argument("--pick", default=None, choices=("ea",), help="retrain another selection's network (ea: evolution with supernet "
+                                                   "shifting, the summary's ea_arch) instead of the search's choice")
     sp.add_argument("--out", required=True)
     sp.set_defaults(func=cmd_retrain)
 

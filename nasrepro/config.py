@@ -72,7 +72,8 @@ def config_hash(obj: Any) -> str:
 
 
 # Setting keys that never change what a job trains: how it is scored, selected, repeated or checked.
-NOT_TRAINED = ("evaluation", "selection", "seeds", "ground_truth", "benchmark", "standalone_archs", "note")
+NOT_TRAINED = ("evaluation", "selection", "seeds", "ground_truth", "benchmark", "standalone_archs", "standalone_random",
+               "note")
 # The other jobs' protocol sections, which a job of one kind never reads while training.
 JOB_SECTIONS = {"standalone": ("warmup", "search", "sampler", "tree", "reward"),
                 "warmup": ("standalone", "search", "sampler", "tree", "reward"),

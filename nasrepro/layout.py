@@ -9,6 +9,7 @@ no second copy of the layout exists anywhere::
     results/<preset>/<setting>/warmup/s<seed>/{outputs.npz, outputs_hv.npz, snapshots/, history.csv}
     results/<preset>/<setting>/search/<method>/s<seed>/{summary.json, arch_eval.csv, history.csv, visits.csv, ...}
     results/<preset>/<setting>/retrain/<method>_s<seed>.json
+    results/<preset>/<setting>/retrain/<method>.<pick>_s<seed>.json   (another selection's network: ea)
     results/<preset>/<query setting>/query/<strategy>/<dataset>/t<trial>/{summary.json, history.csv}
     results/<preset>/<query setting>/extract/<dataset>.npz     (full-benchmark extract, when configured)
     results/<preset>/<query setting>/surrogate/<dataset>.csv   (seed 003 Fig. 3 surrogate study)
@@ -76,8 +77,9 @@ class Layout:
         return f"{setting}/search/{method}_s{seed}"
 
     @staticmethod
-    def _retrain(setting, method, seed) -> str:
-        return f"{setting}/retrain/{method}_s{seed}"
+    def _retrain(setting, method, seed, pick=None) -> str:
+        # ``pick``: the network of another selection of the same search (summary key <pick>_arch)
+        return f"{setting}/retrain/{method}{'' if pick is None else '.' + str(pick)}_s{seed}"
 
     @staticmethod
     def _query(setting, strategy, dataset, trial) -> str:
@@ -105,8 +107,8 @@ class Layout:
     def search(self, setting, method, seed, name: str = "summary.json") -> str:
         return f"{self.results}/{setting}/search/{method}/s{seed}/{name}"
 
-    def retrain(self, setting, method, seed) -> str:
-        return f"{self.results}/{self._retrain(setting, method, seed)}.json"
+    def retrain(self, setting, method, seed, pick=None) -> str:
+        return f"{self.results}/{self._retrain(setting, method, seed, pick)}.json"
 
     def target(self, kind: str, name: str, ext: str) -> str:
         """A table (``tables/<name>.csv``) or figure (``figures/<name>.<ext>``)."""

@@ -4,6 +4,7 @@ search, top-k by the supernet's ranking, step schedules stretched with M) and th
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -128,3 +129,60 @@ def test_table2_5_and_2_6_rows_per_m_from_ranked_retrainings(demo_cfg, tmp_path)
     assert frame["run_protocol"].str.contains("stand-in").all()
     food = rt.thesis_table2_5(demo_cfg, []).set_index("method")
     assert list(food.index) == ["default", *rt.MIXTURE_METHODS] and food.loc["mixture-m8", "published_acc"] == 84.73
+
+
+# ---------------------------------------------------------------------------------------------- thesis Table 5.5
+def _write(path, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows))
+    return path
+
+
+def test_table5_5_reports_the_best_random_network_and_each_selections_retraining(demo_cfg, tmp_path):
+    layout, s = Layout(str(tmp_path), "demo"), rt.TABLE5_5_SETTING
+    space = get_space("mobilenet-imagenet")
+    from nasrepro.spaces.population import random_feasible
+
+    randoms = [space.format(a) for a in random_feasible(demo_cfg[s], space, 3)]
+    stand = _write(Path(layout.standalone(s, 0, 0)),
+                   [{"space": s, "arch": a, "test_acc": acc, "test_top5": acc + 20} for a, acc in
+                    zip(randoms, (30.0, 45.0, 40.0))])
+    inputs = [stand]
+    for i, m in enumerate(rt.TABLE5_5_METHODS):
+        for pick, acc in ((None, 50.0 + i), ("ea", 60.0 + i)):
+            rec = {"space": s, "method": m, "arch": randoms[0], "test_acc": acc, "test_top5": acc + 10, "macs_m": 300.0,
+                   "params_m": 4.0, "selection": pick or "search", "rank": 1}
+            inputs.append(_write(Path(layout.retrain(s, m, 0, pick)), [rec]))
+    frame = rt.thesis_table5_5(demo_cfg, inputs).set_index("method")
+    assert frame.loc["random-search", "top1"] == 45.0 and frame.loc["random-search", "arch"] == randoms[1]
+    assert frame.loc["random-search", "top5"] == 65.0
+    assert frame.loc["pada", "top1"] == 52.0 and frame.loc["pada.ea", "top1"] == 62.0
+    assert frame.loc["pada.ea", "delta_top1"] == pytest.approx(62.0 - 73.84)  # beside the printed EA row
+    assert frame.loc["debiased-proto", "published_top5"] == 92.2
+    assert str(frame.loc["mobilenetv2", "arch"]).startswith("quoted") and np.isnan(frame.loc["mobilenetv2", "top1"])
+    assert len(frame) == 10 and (frame["preset"] == "demo").all()
+
+
+def test_the_budget_window_bounds_the_population_and_the_random_networks(demo_cfg):
+    from nasrepro.spaces.budget import estimate_macs
+    from nasrepro.spaces.population import population, random_feasible
+
+    scfg, space = demo_cfg[rt.TABLE5_5_SETTING], get_space("mobilenet-imagenet")
+    macs = estimate_macs(space.cost_table(), population(scfg, space)) / 1e6
+    assert (macs >= 0.7 * 400).all() and (macs <= 400).all() and macs.min() < 0.99 * 400  # the wider window
+    randoms = random_feasible(scfg, space, 5)
+    assert len(set(randoms)) == 5 and randoms[:3] == random_feasible(scfg, space, 3)  # seeded, nested
+
+
+def test_retraining_another_selection_needs_its_architecture(demo_cfg, tmp_path):
+    from nasrepro.errors import ConfigError
+    from nasrepro.jobs.standalone import run_retrain
+    from nasrepro.layout import parse_benchmark
+
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps({"space": rt.TABLE5_5_SETTING, "arch": "x", "method": "uniform", "seed": 0}))
+    with pytest.raises(ConfigError, match="selection.ea_shift"):
+        run_retrain(demo_cfg, rt.TABLE5_5_SETTING, summary, 0, tmp_path / "out.json", pick="ea")
+    bench = Layout("results", "demo").benchmark("retrain", "mobilenet-ch5", "pada", 0, "ea")
+    assert bench.endswith("retrain/pada.ea_s0.tsv")
+    assert parse_benchmark(bench) == ("retrain", "mobilenet-ch5", "pada.ea", 0)

@@ -26,7 +26,7 @@ from nasrepro.evaluation.ranking import (chosen_ground_truth, distinct_paths, ra
 from nasrepro.io import write_csv, write_json
 from nasrepro.spaces import get_space
 from nasrepro.spaces.mixture import build_mixture, evaluation_model, fold_visits, joint_archs, joint_label
-from nasrepro.spaces.population import network_cost, population, section_supernet
+from nasrepro.spaces.population import network_cost, population, search_candidates, section_supernet
 from nasrepro.training.distributed import init_from_env
 from nasrepro.training.optim import OptimConfig
 from nasrepro.training.reward import Reward
@@ -105,6 +105,12 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
                                     scfg["selection"]["k"], rng, score)
     arch = archs[chosen]
     bse = _bse_summary(scfg, space, archs, model, vx, vy, runtime, gt, seed, log)
+    # last: supernet shifting fine-tunes the supernet, which every score above must not see
+    ea = _ea_shift_summary(scfg, space, lambda c: evaluate_architectures(model, c, vx, vy, runtime, ev["batch_size"]),
+                           split, runtime, seed, out_dir, gt, log,
+                           training_fingerprint("search", scfg, {k: v for k, v in method.items() if k != "label"}, seed,
+                                                "ea_shift", scfg["selection"].get("ea_shift")),
+                           model)
     summary = {
         "space": space_name, "method": method_name, "label": method["label"], "seed": seed,
         "preset": cfg["preset"], "config_hash": cfg["config_hash"],
@@ -128,6 +134,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
         **sampler.diagnostics(ranking.reps),
         **{k: v for k, v in tree_info.items() if isinstance(v, (int, float, str))},
         **bse,
+        **ea,
     }
     _write_search_outputs(out_dir, space, archs, ranking, result, visits, sampler.probabilities(),
                           sampler.per_arch(), summary, joint_label(space.format, archs, sets))
@@ -151,6 +158,27 @@ def _bse_summary(scfg: dict, space, archs, model, vx, vy, runtime, gt, seed: int
     return {"bse_arch": space.format(arch), "bse_gt_acc": truth["gt_acc"], "bse_gt_rank": truth["gt_rank"],
             "bse_estimate": found.estimate, "bse_iterations": int(found.visits.sum()),
             "bse_unique_visited": int((found.visits > 0).sum())}
+
+
+def _ea_shift_summary(scfg: dict, space, score_archs: Callable, split, runtime, seed: int, out_dir: Path, gt,
+                      log: Callable, fingerprint: str, model) -> dict:
+    """Evolution with supernet shifting (``selection.ea_shift``, thesis Table 5.5) on the trained supernet:
+    the architecture it finds (``ea_arch``, retrained by ``nasrepro retrain --pick ea``) and its cost."""
+    options = scfg["selection"].get("ea_shift")
+    if options is None:
+        return {}
+    from nasrepro.data.loader import BatchCycler
+    from nasrepro.evaluation.ea_shift import EAShiftConfig, ShiftingEvolution
+
+    config = EAShiftConfig.from_dict(options)
+    batches = BatchCycler(make_loader(scfg, split.train, config.batch_size, runtime, seed + 20_000, augment=True))
+    found = ShiftingEvolution(model, search_candidates(scfg, space), config, batches, score_archs, runtime,
+                              np.random.default_rng([seed, 5]), checkpoint=out_dir / "ea_shift.ckpt.pt",
+                              fingerprint=fingerprint, log=log).run()
+    truth = chosen_ground_truth(gt, found.arch)
+    return {"ea_arch": space.format(found.arch), "ea_supernet_val_acc": found.score, "ea_gt_acc": truth["gt_acc"],
+            "ea_evaluations": found.evaluations, "ea_generations": config.generations,
+            **{f"ea_{k}": v for k, v in network_cost(scfg, space, found.arch).items()}}
 
 
 def _proxy_subset(sampler, top: int | None) -> np.ndarray | None:

@@ -109,22 +109,32 @@ def top_architectures(summary: dict, arch_eval: pd.DataFrame, k: int) -> list[st
 
 
 def run_retrain(cfg: dict, space_name: str, summary_json: str | Path, seed: int, out_json: str | Path,
-                log: Callable = print) -> list[dict]:
+                log: Callable = print, pick: str | None = None) -> list[dict]:
     """Retrain the network a search found (its ``summary.json``) from scratch with the section's
     ``standalone`` protocol, as the paper does for ImageNet, and record its cost beside the accuracy.
     With ``retrain.top: k`` the search's k best-ranked architectures (``arch_eval.csv`` beside the summary)
-    train together as one pack; each record carries its ``rank``."""
+    train together as one pack; each record carries its ``rank``. ``pick`` retrains the network another
+    selection of the same search found instead (``ea``: the summary's ``ea_arch``)."""
     summary_json = Path(summary_json)
     found = json.loads(summary_json.read_text())
     if found.get("space") != space_name:
         raise ConfigError(f"{summary_json} is a search of {found.get('space')!r}, not of {space_name!r}")
     scfg = space_config(cfg, space_name)
     top = int((scfg.get("retrain") or {}).get("top", 1))
-    archs = [found["arch"]] if top == 1 else top_architectures(found, pd.read_csv(summary_json.parent / "arch_eval.csv"), top)
+    if pick is not None:
+        if f"{pick}_arch" not in found:
+            raise ConfigError(f"{summary_json} has no {pick}_arch: the search ran without selection.ea_shift "
+                              f"(set it in {space_name}.selection, or retrain without --pick)")
+        archs = [found[f"{pick}_arch"]]
+    elif top == 1:
+        archs = [found["arch"]]
+    else:
+        archs = top_architectures(found, pd.read_csv(summary_json.parent / "arch_eval.csv"), top)
     rows = run_standalone(cfg, space_name, archs, seed, out_json, log=log)
     space = get_space(space_of(cfg, space_name))
     for rank, row in enumerate(rows, start=1):
         row.update(network_cost(scfg, space, space.parse(row["arch"])))
-        row.update(method=found["method"], label=found["label"], search_seed=found["seed"], rank=rank)
+        row.update(method=found["method"], label=found["label"], search_seed=found["seed"], rank=rank,
+                   selection=pick or "search")
     write_json(out_json, rows)
     return rows

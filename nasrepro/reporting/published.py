@@ -249,6 +249,17 @@ THESIS_TABLE5_3 = {
 
 # Thesis Table 5.4 (NAS-Bench-201, CIFAR-10): prototypes K -> top-1 mean ± std, Pearson correlation of the
 # prototype density with the fine-grained density.
+# Thesis Table 5.5 (ImageNet, MobileNet space): top-1 / top-5 (%), FLOPs and params (M). Rows are keyed as the
+# table builder names them: a training method for One-shot, "<method>.ea" for EA with shifting.
+_T55 = ("top1", "top5", "macs_m", "params_m")
+THESIS_TABLE5_5 = {m: dict(zip(_T55, v)) for m, v in {
+    "mobilenetv2": (72.0, 91.0, 300, 3.4), "random-search": (70.27, 88.1, 300, 4.1),
+    "uniform": (73.08, 91.8, 312, 3.2), "fairnas": (73.14, 91.9, 320, 4.0), "pada": (73.41, 92.0, 340, 4.8),
+    "debiased-proto": (74.75, 92.2, 282, 4.2),
+    "uniform.ea": (73.51, 92.0, 336, 4.8), "fairnas.ea": (73.65, 92.0, 324, 3.4), "pada.ea": (73.84, 92.1, 388, 4.9),
+    "debiased-proto.ea": (75.10, 92.5, 332, 4.1),
+}.items()}
+
 THESIS_TABLE5_4 = {
     f"debiased-k{k}": {"avg_acc": acc, "std_acc": std, "density_pearson": r}
     for k, acc, std, r in ((5, 54.12, 5.16, 0.21), (50, 86.71, 4.36, 0.42), (100, 91.63, 1.21, 0.86),

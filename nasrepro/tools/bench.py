@@ -487,16 +487,39 @@ class _StandInTrainer:
     """What a sampler's ``bind`` takes from the supernet trainer, with random measurements in place of
     supernet forwards (those are supernet work, timed in section 1; here only the sampler is timed)."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, space=None):
+        import torch
+
+        from nasrepro.runtime import make_runtime
+
         self.visits = np.ones(n, dtype=np.int64)
         self._scores = np.random.default_rng(3).random(n)
         self._features = np.random.default_rng(4).standard_normal((n, 16))
+        # a sampler that reads gradients (PA&DA) binds to a real, small supernet and a 64-image loader
+        self.runtime = make_runtime("cpu")
+        self.model = space.build_supernet(width=0.25) if space is not None else torch.nn.Identity()
+        self.train = type("Loader", (), {"n": 64})()
 
     def val_scores(self, indices, batches: int = 1) -> np.ndarray:
         return self._scores[np.asarray(indices, dtype=np.int64)]
 
     def features(self, indices, max_images=None) -> np.ndarray:
         return self._features[np.asarray(indices, dtype=np.int64)]
+
+
+def _observe_us(sampler, trainer: _StandInTrainer, arch, repeats: int = 20) -> float:
+    """Microseconds of one ``observe_step`` after a backward pass of ``arch`` (gradients present)."""
+    import torch
+
+    x, y = torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,))
+    logits = trainer.model(x, arch)
+    torch.nn.functional.cross_entropy(logits, y).backward()
+    ids = torch.arange(8)
+    sampler.observe_step(arch, logits.detach(), y, ids)  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        sampler.observe_step(arch, logits.detach(), y, ids)
+    return (time.perf_counter() - t0) / repeats * 1e6
 
 
 def _sampler_variants(space, archs, learned_tree: Any):
@@ -535,7 +558,8 @@ def _sampler_overheads(space, settings: Settings, step_us: float, learned_tree: 
         except ConfigError as exc:  # e.g. strict fairness needs equal choices per decision
             out[name] = {"skipped": str(exc)}
             continue
-        sampler.bind(_StandInTrainer(len(archs)))
+        stand_in = _StandInTrainer(len(archs), space if sampler.observes_steps else None)
+        sampler.bind(stand_in)
         tree = getattr(sampler, "tree", None)
         tree_depth = tree.max_depth if tree is not None else None
         m = measure_overhead(sampler, steps=settings.sampler_steps, rng=np.random.default_rng(7))
@@ -552,6 +576,8 @@ def _sampler_overheads(space, settings: Settings, step_us: float, learned_tree: 
         }
         if tree_depth is not None:
             out[name]["tree_depth"] = int(tree_depth)
+        if sampler.observes_steps:  # PA&DA: the gradient-norm reads after each step, on a supernet at width 0.25
+            out[name]["observe_us"] = _observe_us(sampler, stand_in, archs[0])
         if hasattr(sampler, "rebuild"):  # iterative MCTS: once per iteration, not per step (tree from the ranking)
             t0 = time.perf_counter()
             sampler.rebuild()

@@ -15,8 +15,9 @@ CONFIG_JSON = L.config_json
 
 
 # ImageNet settings get rules of their own (imagenet.smk) so that profiles can give them day-long runtimes.
-IMAGENET_SPACE = r"mobilenet-imagenet-\d+"
-GENERIC_SPACE = r"(?!mobilenet-imagenet-)[a-z0-9-]+"
+# ImageNet settings (paper Table 4's budgets, thesis Table 5.5's mobilenet-ch5): own rule names, own resources
+IMAGENET_SPACE = r"mobilenet-(imagenet-\d+|ch5)"
+GENERIC_SPACE = r"(?!mobilenet-(imagenet-\d|ch5))[a-z0-9-]+"
 
 wildcard_constraints:
     seed=r"\d+",

@@ -22,6 +22,8 @@ rule standalone:
         CONFIG_JSON,
     output:
         L.standalone("{space}", "{pack}", "{seed}"),
+    wildcard_constraints:
+        space=GENERIC_SPACE,
     log:
         L.log("standalone", "{space}", "{pack}", "{seed}"),
     benchmark:
