@@ -313,6 +313,9 @@ TARGETS: tuple[Target, ...] = (
            requires=("nb201-c10",)),
     Target("thesis_table5_4", "table", b.method_table("nb201-c10", published.THESIS_TABLE5_4, reference_rows=False),
            (Runs("nb201-c10", TABLE5_4_METHODS),)),
+    # Thesis Table 4.5: Cityscapes (the demo: generated shapes) on Auto-DeepLab's trellis, found networks retrained
+    Target("thesis_table4_5", "table", rt.thesis_table4_5,
+           (Runs(rt.TABLE4_5_SETTING, rt.TABLE4_5_METHODS), Retrains(rt.TABLE4_5_SETTING, rt.TABLE4_5_METHODS))),
     # Thesis Table 5.5: ImageNet, MobileNet space; One-shot and EA-with-shifting networks retrained, and Random search
     Target("thesis_table5_5", "table", rt.thesis_table5_5,
            (Standalone(rt.TABLE5_5_SETTING), Retrains(rt.TABLE5_5_SETTING, rt.TABLE5_5_METHODS),

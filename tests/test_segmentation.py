@@ -87,3 +87,101 @@ def test_the_shapes_set_is_deterministic_with_void_boundaries():
     assert x.dtype == torch.uint8 and x.shape == (6, 3, 48, 48) and y.shape == (6, 48, 48)
     assert set(torch.unique(y).tolist()) <= set(range(len(SHAPE_CLASSES))) | {255}
     assert 0 < float((y == 255).float().mean()) < 0.2 and int((y > 0).sum() - (y == 255).sum()) > 0
+
+
+# ------------------------------------------------------------------ the segmentation track of the trainer (Table 4.5)
+def test_the_task_helpers_give_the_pixel_loss_accuracy_and_miou_by_hand():
+    from nasrepro.training.task import batch_score, hits, task_loss
+
+    g = torch.Generator().manual_seed(1)
+    logits = torch.randn(2, 3, 4, 4, generator=g)
+    labels = torch.randint(0, 3, (2, 4, 4), generator=g)
+    labels[0, 0] = 255
+    valid = labels != 255
+    # the loss averages the cross-entropy of the valid pixels only
+    per_pixel = -torch.log_softmax(logits, 1).gather(1, labels.clamp(max=2)[:, None])[:, 0]
+    assert task_loss(logits, labels) == pytest.approx(float(per_pixel[valid].mean()), rel=1e-6)
+    pred = logits.argmax(1)
+    acc = [float(((pred[i] == labels[i]) & valid[i]).sum() / valid[i].sum()) for i in range(2)]
+    assert float(hits(logits, labels)) == pytest.approx(sum(acc), rel=1e-6)
+    assert 100 * float(batch_score(logits, labels)) == pytest.approx(mean_iou(confusion_matrix(logits, labels, 3)),
+                                                                     rel=1e-5)
+    # classification labels keep their meaning: a class id 255 is a class, not void
+    cls_logits = torch.zeros(2, 300)
+    cls_logits[:, 255] = 5.0
+    assert float(hits(cls_logits, torch.tensor([255, 3]))) == 1.0
+    want = -float(torch.log_softmax(cls_logits[0], 0)[255])  # ignored, it would be NaN (no valid target)
+    assert float(task_loss(cls_logits, torch.tensor([255, 255]))) == pytest.approx(want, rel=1e-6)
+
+
+def test_per_pixel_labels_take_the_images_crop_and_flip_and_void_padding():
+    from nasrepro.data.loader import DeviceLoader
+
+    n, size = 6, 8
+    coords = torch.arange(size * size).view(1, size, size).expand(n, size, size)
+    images = torch.stack([coords % 200, coords // 200, torch.zeros_like(coords)], 1).to(torch.uint8)
+    labels = (coords % 200).to(torch.uint8)  # the label of a pixel is its position: it must travel with it
+    loader = DeviceLoader(images, labels, 3, augment=True, seed=4, mean=(0, 0, 0), std=(1 / 255,) * 3)
+    for b in range(len(loader)):
+        x, y = loader.batch(0, b)
+        inside = y != 255
+        assert torch.equal(x[:, 0][inside].round().long(), y[inside])  # same crop and flip as the image
+        assert (x[:, 0][~inside] == 0).all() and (~inside).any()  # the zero padding is void in the labels
+    assert y.dtype == torch.int64
+
+
+def test_segmentation_scores_accumulate_one_confusion_matrix_per_architecture():
+    from nasrepro.evaluation.evaluate import evaluate_architectures
+    from nasrepro.runtime import make_runtime
+
+    space = get_space("trellis")
+    torch.manual_seed(0)
+    net = space.build_supernet(5, 0.1).eval()
+    x, y = make_shapes(6, seed=2)
+    x = x.float() / 255
+    archs = [space.enumerate()[0], space.enumerate()[-1]]
+    got = evaluate_architectures(net, archs, x, y, make_runtime("cpu"), batch_size=4, use_batch_stats=False)
+    with torch.no_grad():
+        want = [mean_iou(confusion_matrix(net(x[:4], a), y[:4], 5) + confusion_matrix(net(x[4:], a), y[4:], 5))
+                for a in archs]
+    assert got == pytest.approx(want, rel=1e-5)
+
+
+def test_dense_labels_split_by_image_and_cityscapes_names_its_key():
+    from nasrepro.data.cityscapes import NUM_CLASSES, TRAIN_IDS, train_id_table
+    from nasrepro.data.datasets import train_val_split
+    from nasrepro.data.source import load_source
+    from nasrepro.errors import DataError
+
+    _, y = make_shapes(10, seed=0)
+    tr, va = train_val_split(y, 0.5, seed=0)
+    assert sorted(tr.tolist() + va.tolist()) == list(range(10)) and len(tr) == 5
+    lut = train_id_table()
+    assert NUM_CLASSES == 19 and sorted(set(TRAIN_IDS.values())) == list(range(19))
+    assert lut[7] == 0 and lut[26] == 13 and lut[33] == 18 and lut[0] == 255 and lut[6] == 255
+    with pytest.raises(DataError, match="cityscapes_root"):
+        load_source("cityscapes", {"cityscapes_root": None}, "train")
+
+
+def test_table4_5_takes_the_best_and_mean_retrained_miou_per_method(tmp_path):
+    import json
+    from pathlib import Path
+
+    from nasrepro.config import load, resolve
+    from nasrepro.layout import Layout
+    from nasrepro.reporting import retrained_tables as rt
+
+    cfg = resolve(load("config/config.yaml", {"preset": "demo"}))
+    layout, s = Layout(str(tmp_path), "demo"), rt.TABLE4_5_SETTING
+    inputs = []
+    for method, values in (("uniform", (40.0, 50.0)), ("mcts-reg", (61.0, 59.0)), ("iterative-mcts", (70.0, 72.0))):
+        for seed, miou in enumerate(values):
+            path = Path(layout.retrain(s, method, seed))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps([{"space": s, "method": method, "arch": f"a{seed}", "test_acc": miou,
+                                         "search_seed": seed, "metric": "miou"}]))
+            inputs.append(path)
+    frame = rt.thesis_table4_5(cfg, inputs).set_index("method")
+    assert frame.loc["uniform", "best_miou"] == 50.0 and frame.loc["uniform", "avg_miou"] == 45.0
+    assert frame.loc["iterative-mcts", "arch"] == "a1" and frame.loc["mcts-reg", "delta_avg_miou"] == pytest.approx(60 - 73.1)
+    assert str(frame.loc["autodeeplab-s", "arch"]).startswith("quoted") and list(frame.index)[2] == "autodeeplab-s"

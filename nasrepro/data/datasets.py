@@ -286,6 +286,8 @@ def train_val_split(labels, fraction: float = 0.5, seed: int = 0):
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"fraction must be in (0, 1), got {fraction}")
     y = labels.cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    if y.ndim > 1:  # per-pixel labels (segmentation) have no class per image: every image is one stratum
+        y = np.zeros(len(y), dtype=np.int64)
     y = y.reshape(-1)
     rng = np.random.default_rng(seed)
     train, val = [], []

@@ -33,8 +33,12 @@ NORMALIZATION = {
     "demo-cifar10": (CIFAR10_MEAN, CIFAR10_STD),
     "cifar100": (CIFAR100_MEAN, CIFAR100_STD),
     "imagenet16-120": (IMAGENET16_MEAN, IMAGENET16_STD),
+    # Cityscapes and the demo's shapes: the ImageNet statistics, as DeepLab's ImageNet-pretrained encoders use
+    "cityscapes": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    "shapes": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
 }
 PAD = 4
+VOID = 255  # the ignored label of per-pixel targets (nasrepro.evaluation.segmentation.IGNORE_INDEX)
 
 
 def mean_std(dataset: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -110,13 +114,16 @@ class DeviceLoader(EpochOrder):
         labels = torch.as_tensor(labels)
         if images.dtype != torch.uint8 or images.dim() != 4:
             raise ValueError(f"images must be uint8 [N, C, H, W], got {images.dtype} {tuple(images.shape)}")
-        if labels.dim() != 1 or labels.shape[0] != images.shape[0]:
-            raise ValueError(f"labels must be [N] with N={images.shape[0]}, got {tuple(labels.shape)}")
+        dense = labels.dim() == 3 and tuple(labels.shape[1:]) == tuple(images.shape[2:])
+        if (labels.dim() != 1 and not dense) or labels.shape[0] != images.shape[0]:
+            raise ValueError(f"labels must be [N] (classes) or [N, H, W] (per-pixel) with N={images.shape[0]} and "
+                             f"H, W = {tuple(images.shape[2:])}, got {tuple(labels.shape)}")
         if batch_size <= 0:
             raise ValueError("batch_size must be positive")
         self.device = torch.device(device)
         self.images = images.to(self.device).contiguous()
-        self.labels = labels.to(device=self.device, dtype=torch.int64)
+        # per-pixel labels stay uint8 on the device (Cityscapes at 512 x 1024: 1.5 GB, not 12) until a batch is cut
+        self.labels = labels.to(device=self.device, dtype=torch.uint8 if dense else torch.int64)
         self.n = int(images.shape[0])
         self.batch_size = int(batch_size)
         self.augment = bool(augment)
@@ -178,13 +185,15 @@ class DeviceLoader(EpochOrder):
         p = self.plan(epoch)
         sl = slice(index * self.batch_size, min((index + 1) * self.batch_size, self.n))
         idx = p["order"][sl]
-        x = self.images[idx]
+        x, y = self.images[idx], self.labels[idx].long()
         if self.augment:
             x = crop_flip(x, p["dy"][sl], p["dx"][sl], p["flip"][sl], self.pad)
+            if y.dim() == 3:  # per-pixel labels take the same crop and flip; the padding is void (255)
+                y = (crop_flip(y[:, None] - VOID, p["dy"][sl], p["dx"][sl], p["flip"][sl], self.pad)[:, 0] + VOID)
         x = x.float().div_(255.0).sub_(self.mean).div_(self.std)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        return x, self.labels[idx]
+        return x, y
 
     def iterate(self, epoch: int, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Yield the batches of ``epoch`` from batch ``start`` on."""

@@ -14,6 +14,8 @@ import torch
 from nasrepro.evaluation.segmentation import IGNORE_INDEX
 
 SHAPE_CLASSES = ("background", "disc", "square", "triangle", "ring")
+#: images and generator seed of each split of dataset ``shapes`` (64 x 64 pixels)
+SHAPES_SPLITS = {"train": (512, 0), "test": (128, 1)}
 
 
 def _mask(kind: int, yy: np.ndarray, xx: np.ndarray, cy: float, cx: float, r: float) -> np.ndarray:

@@ -74,7 +74,19 @@ def food101_list(root: str, split: str) -> ImageList:
 
 
 def load_source(dataset: str, cfg: dict, split: str) -> tuple[Source, int]:
-    """(source, number of classes) of a dataset's ``train`` or ``test`` split."""
+    """(source, number of classes) of a dataset's ``train`` or ``test`` split. The segmentation sets
+    (``cityscapes``, the demo's ``shapes``) have per-pixel labels [N, H, W]."""
+    if dataset == "shapes":  # the demo's stand-in for Cityscapes, generated at run time (nasrepro.data.shapes)
+        from nasrepro.data.shapes import SHAPE_CLASSES, SHAPES_SPLITS, make_shapes
+
+        n, seed = SHAPES_SPLITS[split]
+        images, labels = make_shapes(n, seed=seed)
+        return Source(labels, images=images), len(SHAPE_CLASSES)
+    if dataset == "cityscapes":
+        from nasrepro.data.cityscapes import NUM_CLASSES, load_cityscapes
+
+        images, labels = load_cityscapes(cfg.get("cityscapes_root"), split, cfg.get("cityscapes_size", (512, 1024)))
+        return Source(labels, images=images), NUM_CLASSES
     if dataset == "food101":
         root = cfg.get("food101_root")
         if not root:

@@ -64,6 +64,8 @@ def evaluate_architectures(
     (NAS-Bench-201) runs ``stack`` architectures per forward pass; the default stacks on CUDA only,
     because on CPU it measured slower (``nasrepro bench``: 0.6-0.9x) while small GPU kernels gain.
     """
+    if labels.dim() == 3:  # semantic segmentation: mIoU (%) per architecture (thesis §4.4)
+        return _segmentation_scores(model, archs, images, labels, runtime, batch_size, progress, use_batch_stats)
     model.eval()
     correct = torch.zeros(len(archs), device=runtime.device)
     ctx = batch_statistics(model) if use_batch_stats else torch.no_grad()
@@ -89,6 +91,28 @@ def evaluate_architectures(
                 if progress is not None:
                     progress(i + 1, len(archs))
     return (correct.double() * 100.0 / images.shape[0]).cpu().numpy()
+
+
+def _segmentation_scores(model, archs, images, labels, runtime, batch_size, progress, use_batch_stats) -> np.ndarray:
+    """mIoU (%) of each architecture over every image: one confusion matrix per architecture, accumulated over
+    the batches (not a mean of batch mIoUs)."""
+    from nasrepro.training.task import miou_fraction
+    from nasrepro.evaluation.segmentation import confusion_matrix
+
+    model.eval()
+    out = torch.zeros(len(archs), device=runtime.device)
+    ctx = batch_statistics(model) if use_batch_stats else torch.no_grad()
+    with ctx, runtime.autocast():
+        for i, arch in enumerate(archs):
+            confusion = None
+            for x, y in _batches(images, labels, batch_size):
+                logits = model(x, arch)
+                c = confusion_matrix(logits, y, logits.shape[1])
+                confusion = c if confusion is None else confusion + c
+            out[i] = miou_fraction(confusion)
+            if progress is not None:
+                progress(i + 1, len(archs))
+    return (out.double() * 100.0).cpu().numpy()
 
 
 @torch.no_grad()

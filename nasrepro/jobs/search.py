@@ -139,7 +139,7 @@ def run_search(cfg: dict, space_name: str, method_name: str, seed: int, out_dir:
     _write_search_outputs(out_dir, space, archs, ranking, result, visits, sampler.probabilities(),
                           sampler.per_arch(), summary, joint_label(space.format, archs, sets))
     found = (f"rank {summary['gt_rank']}, tau {summary.get('kendall_tau', float('nan')):.3f}" if gt is not None
-             else f"no ground truth; {summary.get('macs_m', float('nan')):.1f} M MACs, retrain it")
+             else "no ground truth" + (f"; {summary['macs_m']:.1f} M MACs" if "macs_m" in summary else "") + ", retrain it")
     log(f"{method['label']} seed {seed}: chose {summary['arch']} ({found})")
     return summary
 

@@ -13,7 +13,7 @@ from nasrepro.config import space_config, space_of, training_fingerprint
 from nasrepro.data.source import Source, load_source
 from nasrepro.data.splits import capped, eval_loader, eval_tensors, make_loader, training_source
 from nasrepro.errors import ConfigError
-from nasrepro.evaluation.evaluate import topk_hits
+from nasrepro.evaluation.evaluate import evaluate_architectures, topk_hits
 from nasrepro.io import write_json
 from nasrepro.spaces import get_space
 from nasrepro.spaces.base import Arch
@@ -69,6 +69,7 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
         acc, top5 = test_accuracy(scfg, trainer.model, arch, test, runtime, test_limit)
         rows.append({"space": space_name, "arch": space.format(arch), "index": space.display_index(arch),
                      "seed": seed, "test_acc": float(acc), "test_top5": float(top5),
+                     "metric": "miou" if test.labels.dim() == 3 else "top1",
                      "train_seconds": result.seconds, "epochs": optim.epochs,
                      "pack_size": len(archs), "preset": cfg["preset"], "config_hash": cfg["config_hash"]})
         log(f"{rows[-1]['arch']} seed {seed}: test accuracy {acc:.2f}%")
@@ -80,10 +81,13 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
 
 def test_accuracy(scfg: dict, model: torch.nn.Module, arch: Arch, test: Source, runtime: Runtime,
                   limit: int | None) -> tuple[float, float]:
-    """Top-1 and top-5 (%) of a stand-alone network in eval mode on the (capped) test split (thesis Table 5.5
+    """Top-1 and top-5 (%) (segmentation: mIoU and NaN) of a stand-alone network in eval mode on the (capped) test split (thesis Table 5.5
     and paper Table 4 report both for ImageNet). Image folders are streamed batch by batch (ImageNet's 50,000
     validation images do not fit the device at once)."""
     batch = scfg["evaluation"]["batch_size"]
+    if test.folder is None and test.labels.dim() == 3:  # segmentation: mIoU (%) over the test images, no top-5
+        tx, ty = eval_tensors(scfg, test, runtime, limit)
+        return float(evaluate_architectures(model, [arch], tx, ty, runtime, batch, use_batch_stats=False)[0]), float("nan")
     if test.folder is None:
         tx, ty = eval_tensors(scfg, test, runtime, limit)
         hits, n = topk_hits(model, arch, tx, ty, runtime, batch), len(ty)

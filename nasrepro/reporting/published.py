@@ -249,6 +249,15 @@ THESIS_TABLE5_3 = {
 
 # Thesis Table 5.4 (NAS-Bench-201, CIFAR-10): prototypes K -> top-1 mean ± std, Pearson correlation of the
 # prototype density with the fine-grained density.
+# Thesis Table 4.5 (Cityscapes, Auto-DeepLab network level): best and average mIoU (%) of the retrained found
+# networks, and the search cost in GPU-days ("~ 4" printed as 4).
+THESIS_TABLE4_5 = {
+    "uniform": {"best_miou": 53.11, "avg_miou": 50.42, "gpu_days": 4},
+    "mcts-reg": {"best_miou": 75.32, "avg_miou": 73.1, "gpu_days": 3},
+    "autodeeplab-s": {"best_miou": 76.91, "avg_miou": 76.73},
+    "iterative-mcts": {"best_miou": 77.11, "avg_miou": 77.07, "gpu_days": 2.5},
+}
+
 # Thesis Table 5.5 (ImageNet, MobileNet space): top-1 / top-5 (%), FLOPs and params (M). Rows are keyed as the
 # table builder names them: a training method for One-shot, "<method>.ea" for EA with shifting.
 _T55 = ("top1", "top5", "macs_m", "params_m")

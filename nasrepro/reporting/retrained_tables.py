@@ -206,3 +206,44 @@ def thesis_table5_5(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
             rows.append({**row, **got, "arch": got.get("arch", why or "not run yet"),
                          **({"note": how, "run_protocol": protocol} if got else {})})
     return tag(with_published(pd.DataFrame(rows), published.THESIS_TABLE5_5), cfg)
+
+
+# ---------------------------------------------------------------------------------------------- thesis Table 4.5
+TABLE4_5_SETTING = "trellis-cityscapes"
+TABLE4_5_METHODS = ("uniform", "mcts-reg", "iterative-mcts")
+TABLE4_5_LABELS = {"uniform": "Uniform Sampling", "mcts-reg": "MCTS-prioritized (Su et al., 2021a)",
+                   "autodeeplab-s": "Auto-DeepLab-S (Liu et al., 2019a)", "iterative-mcts": "Iterative MCTS (ours)"}
+
+
+def thesis_table4_5(cfg: dict, inputs: list[Path]) -> pd.DataFrame:
+    """Thesis Table 4.5: per method, the networks its searches found on the Auto-DeepLab trellis (one per search
+    seed, mIoU replacing accuracy in Eq. 4.3), each retrained: the best and the average retrained mIoU over the
+    seeds, and the mean GPU-days of a search plus its retraining (from the ``benchmark:`` files). Auto-DeepLab-S
+    is quoted."""
+    from nasrepro.layout import parse_benchmark
+    from nasrepro.reporting.builders import _seconds_by_run
+
+    setting = TABLE4_5_SETTING
+    retrained = _records(inputs, "retrain")
+    files = [p for p in map(Path, inputs) if p.suffix == ".tsv" and (run := parse_benchmark(p)) and run.setting == setting]
+    search, _ = _seconds_by_run(files)
+    retrain, _ = _seconds_by_run(files, kind="retrain")
+    rows = []
+    for method in (*TABLE4_5_METHODS[:2], "autodeeplab-s", TABLE4_5_METHODS[2]):
+        row = {"method": method, "label": TABLE4_5_LABELS[method]}
+        if method == "autodeeplab-s":
+            rows.append({**row, "arch": QUOTED})
+            continue
+        why = _missing(cfg, setting, method)
+        runs = _of(retrained, space=setting, method=method) if why is None else retrained.iloc[0:0]
+        if runs.empty:
+            rows.append({**row, "arch": why or "not run yet"})
+            continue
+        miou = runs["test_acc"].astype(float)  # a segmentation record's test_acc is its mIoU (metric: miou)
+        best = runs.loc[miou.idxmax()]
+        seconds = [search.get((setting, method, int(s)), 0.0) + retrain.get((setting, method, int(s)), 0.0)
+                   for s in runs["search_seed"]]
+        rows.append({**row, "arch": best["arch"], "best_miou": float(miou.max()), "avg_miou": float(miou.mean()),
+                     "runs": len(runs), "gpu_days": float(np.mean(seconds)) / 86400.0,
+                     "run_protocol": setting_protocol(cfg, setting)})
+    return tag(with_published(pd.DataFrame(rows), published.THESIS_TABLE4_5), cfg)

@@ -25,7 +25,6 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from nasrepro.data.loader import BatchCycler, DeviceLoader
@@ -39,6 +38,7 @@ from nasrepro.spaces.base import Arch
 from nasrepro.training.graphs import CapturableSGD, Capturer, CudaCapturer, GraphCache, StaticInputs, StepKey
 from nasrepro.training.optim import OptimConfig, make_optimizer
 from nasrepro.training.reward import Reward
+from nasrepro.training.task import batch_score, hits, task_loss
 from nasrepro.runtime import Runtime, batch_statistics
 
 
@@ -145,10 +145,10 @@ class SupernetTrainer:
             self.visits[idx] += 1
             with self.runtime.autocast():
                 logits = self.train_model(images, self.archs[idx])
-                loss = F.cross_entropy(logits, labels)
+                loss = task_loss(logits, labels)
             loss.backward()
             loss_sum += loss.detach() / len(paths)
-            correct += (logits.detach().argmax(1) == labels).sum()
+            correct += hits(logits.detach(), labels)
         self.opt.step()
         self.sched.step()
         return StepStats(loss_sum, correct, labels.shape[0] * len(paths), logits, loss)
@@ -165,11 +165,11 @@ class SupernetTrainer:
         def fn(warmup: bool = False) -> tuple[torch.Tensor, ...]:
             with self.runtime.autocast(cache_enabled=False):
                 logits = self.train_model(x, arch)
-                loss = F.cross_entropy(logits, y)
+                loss = task_loss(logits, y)
             loss.backward()
             if not warmup:
                 self.sgd.step()
-            return loss.detach(), (logits.detach().argmax(1) == y).sum(), logits.detach()
+            return loss.detach(), hits(logits.detach(), y), logits.detach()
 
         key = StepKey("train", (arch,), tuple(images.shape), str(images.dtype))
         out = self.graphs.run(key, fn)
@@ -190,16 +190,16 @@ class SupernetTrainer:
             def fn(warmup: bool = False) -> tuple[torch.Tensor, ...]:
                 with torch.no_grad(), batch_statistics(self.model), self.runtime.autocast(cache_enabled=False):
                     logits = self.model(x, arch)
-                    loss = F.cross_entropy(logits, y)
-                return (logits.argmax(1) == y).float().mean(), loss.float()
+                    loss = task_loss(logits, y)
+                return batch_score(logits, y), loss.float()
 
             out = self.graphs.run(StepKey("reward", (arch,), tuple(images.shape), str(images.dtype)), fn)
             acc, loss = (t.clone() for t in out) if out is not None else fn()
             return acc, loss
         with torch.no_grad(), batch_statistics(self.model), self.runtime.autocast():
             logits = self.model(images, arch)
-            loss = F.cross_entropy(logits, labels)
-        return (logits.argmax(1) == labels).float().mean(), loss.float()
+            loss = task_loss(logits, labels)
+        return batch_score(logits, labels), loss.float()
 
     def _fixed_val_batches(self, count: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         if self.val is None:
@@ -258,7 +258,7 @@ class SupernetTrainer:
         if self.reward.data == "val":
             acc, loss = self.reward_step(arch)
         else:
-            acc = (logits.detach().argmax(1) == labels).float().mean()
+            acc = batch_score(logits.detach(), labels)
         # The sampler needs the reward before the next draw: this is the one host sync per step.
         acc_f, loss_f = ddp.mean_across_ranks(torch.stack([acc, loss.detach().float()])).tolist()
         return self.reward(acc_f, loss_f), (acc_f if self.reward.data == "val" else None)
