@@ -25,6 +25,8 @@ SPACES: dict[str, str] = {
     "mobilenet-imagenet": "nasrepro.spaces.mobilenet:MobileNetImageNetSpace",
     # thesis Table 4.5: Auto-DeepLab's network level (segmentation)
     "trellis": "nasrepro.spaces.trellis:TrellisSpace",
+    # DARTS (Liu et al. 2019) as the HEP-NAS appendix uses it: normal + reduction cell genotypes
+    "darts": "nasrepro.spaces.darts:DartsSpace",
 }
 
 

@@ -129,13 +129,18 @@ def live_edges_only(arch: Arch) -> Arch:
 
 # --------------------------------------------------------------------------------------- modules
 class ReLUConvBN(nn.Module):
-    """NAS-Bench-201's ``nor_conv``: ReLU, then conv, then BN."""
+    """NAS-Bench-201's ``nor_conv``: ReLU, then conv, then BN.
 
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, affine: bool = True):
+    The conv has a bias only when the BN is not affine, as in NAS-Bench-201, unless ``bias`` says otherwise
+    (DARTS's ReLU-conv-BN never has one, ``nasrepro.spaces.darts``)."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, affine: bool = True,
+                 bias: bool | None = None):
         super().__init__()
         self.op = nn.Sequential(
             nn.ReLU(inplace=False),
-            nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=not affine),
+            nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2,
+                      bias=(not affine) if bias is None else bias),
             nn.BatchNorm2d(c_out, affine=affine, track_running_stats=True),
         )
 
