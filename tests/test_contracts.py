@@ -134,4 +134,5 @@ def test_space_names_indices_and_a_forward_pass(name):
         want = (2, 10) if space.task == "classification" else (2, 10, 32, 32)
         assert out.shape == alone.shape == want and torch.isfinite(out).all()
         own = sum(p.numel() for p in space.build_network(arch, 10, 0.125).parameters())
-        assert own <= sum(p.numel() for p in supernet.parameters())
+        if space.network_is_subnet:  # a path of the supernet cannot own more weights than the supernet
+            assert own <= sum(p.numel() for p in supernet.parameters())

@@ -54,6 +54,10 @@ class SearchSpace(ABC):
     # What the supernet's forward returns: "classification" logits [B, classes], or "segmentation" logits
     # [B, classes, H, W] at the input's resolution (the trellis space of thesis Table 4.5)
     task: str = "classification"
+    # True: ``build_network(arch)`` is the supernet's path ``arch`` alone (weight-sharing one-shot spaces). False:
+    # the stand-alone network is another, larger skeleton built from the architecture (DARTS's 20-cell evaluation
+    # network searched with an 8-cell supernet, DARTS §3.3)
+    network_is_subnet: bool = True
     # Whether the space's benchmark counts a linear layer's bias as a MAC (NAS-Bench-201's flops do), so
     # ``nasrepro arch`` prints the benchmark's own figure.
     macs_count_linear_bias: bool = False

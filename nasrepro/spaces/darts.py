@@ -450,6 +450,7 @@ class DartsSpace(SearchSpace):
     """DARTS's genotypes (about 1.08e18; not enumerable), its search network and evaluation network."""
 
     name = "darts"
+    network_is_subnet = False  # the evaluation network has 20 cells and an auxiliary head (darts_eval)
 
     def __init__(self, C: int = 16, layers: int = 8):
         """``C`` and ``layers``: the search network's (DARTS §3.1.1: 8 cells, C = 16; HEP-NAS appendix)."""
