@@ -254,6 +254,7 @@ ROW_SETTINGS = {
     # seed 004 Table 3: one setting per printed search-epoch count; HEP-NAS Table 4 adds SPOS from Table 5.3's setting
     "anasod_table3": {"nb201-darts", "nb201-gaea", "nb201-dnas"},
     "hepnas_table4": {"nb201-darts", "nb201-c10", "nb201-fewshot", "nb201-hepnas", "nb201-hepnas-c100"},
+    "thesis_table4_5": {"trellis-cityscapes"},  # Cityscapes (the demo: generated shapes)
 }
 # (epochs, batch, lr, weight decay) of each setting's search in the paper preset, as the seeds print them.
 SEARCH_PROTOCOL = {
@@ -265,6 +266,8 @@ SEARCH_PROTOCOL = {
     "nb201-dnas": (20, None, 0.025, 3e-4), "nb201-gaea": (25, None, 0.025, 3e-4), "nb201-darts": (50, None, 0.025, 3e-4),
     **{s: (50, None, 0.025, None) for s in ("nb201", "nb201-c10", "nb201-c100", "nb201-in16")},
     **{s: (100, 512, 0.1, None) for s in ("mobilenet-imagenet-280", "mobilenet-imagenet-330")},
+    "mobilenet-ch5": (120, 512, 0.1, None),  # thesis App. II: batch 512, lr 0.1 cosine over 120 epochs
+    "trellis-cityscapes": (None, None, 0.025, 3e-4),  # thesis §4.4.4: lr 0.025 annealed, weight decay 0.0003
 }
 
 
