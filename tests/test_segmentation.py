@@ -185,3 +185,29 @@ def test_table4_5_takes_the_best_and_mean_retrained_miou_per_method(tmp_path):
     assert frame.loc["uniform", "best_miou"] == 50.0 and frame.loc["uniform", "avg_miou"] == 45.0
     assert frame.loc["iterative-mcts", "arch"] == "a1" and frame.loc["mcts-reg", "delta_avg_miou"] == pytest.approx(60 - 73.1)
     assert str(frame.loc["autodeeplab-s", "arch"]).startswith("quoted") and list(frame.index)[2] == "autodeeplab-s"
+
+
+def test_cityscapes_loads_a_tiny_folder_as_train_ids_at_the_configured_size(tmp_path):
+    from PIL import Image
+
+    from nasrepro.data.source import load_source
+
+    for split, cities in (("train", ("aachen", "bremen")), ("val", ("lindau",))):
+        for k, city in enumerate(cities):
+            (tmp_path / "leftImg8bit" / split / city).mkdir(parents=True)
+            (tmp_path / "gtFine" / split / city).mkdir(parents=True)
+            stem = f"{city}_000000_00000{k}"
+            Image.fromarray(np.full((8, 16, 3), 10 * (k + 1), np.uint8)).save(
+                tmp_path / "leftImg8bit" / split / city / f"{stem}_leftImg8bit.png")
+            ids = np.full((8, 16), 7, np.uint8)  # road (train id 0)
+            ids[:, 8:] = 26  # car (13)
+            ids[:2] = 0  # unlabeled: void (two rows: the first output row after halving)
+            Image.fromarray(ids).save(tmp_path / "gtFine" / split / city / f"{stem}_gtFine_labelIds.png")
+    cfg = {"cityscapes_root": str(tmp_path), "cityscapes_size": [4, 8]}
+    train, classes = load_source("cityscapes", cfg, "train")
+    assert classes == 19 and tuple(train.images.shape) == (2, 3, 4, 8) and tuple(train.labels.shape) == (2, 4, 8)
+    assert train.images[0, 0, 0, 0] == 10 and train.images[1, 0, 0, 0] == 20  # sorted: aachen, then bremen
+    lab = train.labels[0]
+    assert (lab[1:, :4] == 0).all() and (lab[1:, 4:] == 13).all() and (lab[0] == 255).all()
+    test, _ = load_source("cityscapes", cfg, "test")  # the test split is Cityscapes' val
+    assert len(test) == 1

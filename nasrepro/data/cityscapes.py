@@ -52,7 +52,8 @@ def load_cityscapes(root: str | Path | None, split: str, size: Sequence[int] = (
     lut = train_id_table()
     images = np.empty((len(data), 3, h, w), dtype=np.uint8)
     labels = np.empty((len(data), h, w), dtype=np.uint8)
-    for i, (image_file, targets) in enumerate(zip(data.images, data.targets)):
+    # torchvision lists the files in os.listdir order, which differs between file systems: sort them
+    for i, (image_file, targets) in enumerate(sorted(zip(data.images, data.targets))):
         images[i] = np.asarray(Image.open(image_file).convert("RGB").resize((w, h), Image.BILINEAR)).transpose(2, 0, 1)
         labels[i] = lut[np.asarray(Image.open(targets[0]).resize((w, h), Image.NEAREST))]
     return torch.from_numpy(images), torch.from_numpy(labels)
