@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from nasrepro.tools.bench import format_bench, run_bench
+from nasrepro.tools.bench import Settings, format_bench, run_bench
 from nasrepro.samplers import SAMPLERS
 
 
@@ -16,7 +16,12 @@ def _positive(x) -> bool:
 
 @pytest.mark.workflow  # the tree figures are measured in a subprocess each
 def test_quick_bench_pooling_has_every_figure():
-    r = run_bench("cpu", spaces=("pooling",), quick=True, tree_sizes=(36,), threads=1, log=lambda m: None)
+    # the quick settings cut to one repeat of each measurement: the test checks what is reported, not its precision
+    small = Settings(batch=16, images=128, pool=2, steps=1, repeats=1, eval_batch=32, eval_archs=2, eval_repeats=1,
+                     sampler_steps=50, tree_sizes=(36,), tree_repeats={36: 1}, max_cpu_step_s=1.0,
+                     representation_archs=3)
+    r = run_bench("cpu", spaces=("pooling",), quick=True, tree_sizes=(36,), settings=small, threads=1,
+                  log=lambda m: None)
     json.dumps(r, allow_nan=False)  # strict JSON
     assert {"meta", "targets", "spaces", "trees", "projections", "checks"} <= set(r)
     assert r["meta"]["torch"] and r["meta"]["device"] and r["meta"]["date"]
