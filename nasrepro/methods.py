@@ -91,7 +91,7 @@ def check_differentiable(name: str, method: Mapping) -> None:
     architecture optimiser (``training.bilevel``)."""
     from nasrepro.jobs.differentiable import FINALS
     from nasrepro.spaces.multiscale import SHARING
-    from nasrepro.spaces.nb201_mixed import CATEGORICALS
+    from nasrepro.spaces.relaxed import CATEGORICALS
     from nasrepro.training.bilevel import ArchOptimConfig
 
     if "sampler" in method:

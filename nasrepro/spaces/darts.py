@@ -54,6 +54,7 @@ from torch import nn
 from nasrepro.errors import ConfigError
 from nasrepro.spaces.base import Arch, SearchSpace, Supernet
 from nasrepro.spaces.nb201 import ReLUConvBN
+from nasrepro.spaces.relaxed import RelaxedSupernet
 
 OPS: tuple[str, ...] = ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
                         "dil_conv_3x3", "dil_conv_5x5")
@@ -67,8 +68,6 @@ NUM_EDGES = len(EDGES)        # 14
 PER_NODE = 4                  # (input_a, op_a, input_b, op_b)
 PER_CELL = STEPS * PER_NODE   # 16
 ARCH_LEN = 2 * PER_CELL       # 32
-CATEGORICALS = ("per-edge", "shared")
-PARAMETRISATIONS = ("softmax", "simplex")
 
 
 def edge_index(src: int, node: int) -> int:
@@ -377,7 +376,7 @@ def derive_genotype(weights: torch.Tensor | np.ndarray) -> Arch:
     return tuple(out)
 
 
-class MixedOpDarts(Supernet):
+class MixedOpDarts(RelaxedSupernet):
     """The relaxed DARTS search network: ``DartsSearchNetwork``'s weights plus architecture weights ``alpha``
     ([2, 14, 8]: normal, reduce; module docstring), the interface of ``MixedOpNB201``.
 
@@ -388,37 +387,7 @@ class MixedOpDarts(Supernet):
     """
 
     def __init__(self, net: DartsSearchNetwork, categorical: str = "per-edge", parametrisation: str = "softmax"):
-        super().__init__()
-        if categorical not in CATEGORICALS:
-            raise ConfigError(f"differentiable.categorical must be one of {CATEGORICALS}, got {categorical!r}")
-        if parametrisation not in PARAMETRISATIONS:
-            raise ConfigError(f"parametrisation must be one of {PARAMETRISATIONS}, got {parametrisation!r}")
-        self.net, self.categorical, self.parametrisation = net, categorical, parametrisation
-        shape = (2, NUM_EDGES, NUM_OPS) if categorical == "per-edge" else (1, 1, NUM_OPS)
-        init = torch.zeros(shape) if parametrisation == "softmax" else torch.full(shape, 1.0 / NUM_OPS)
-        self.alpha = nn.Parameter(init)
-        self.register_buffer("keep", torch.ones(2, NUM_EDGES, NUM_OPS, dtype=torch.bool))
-
-    def arch_parameters(self) -> list[nn.Parameter]:
-        return [self.alpha]
-
-    def weight_parameters(self) -> list[nn.Parameter]:
-        return list(self.net.parameters())
-
-    def set_mask(self, keep: torch.Tensor | np.ndarray) -> None:
-        """Keep only the operations ``keep`` [2, 14, 8] marks; every edge must keep one (``none`` counts)."""
-        keep = torch.as_tensor(np.asarray(keep), dtype=torch.bool, device=self.keep.device)
-        if keep.shape != (2, NUM_EDGES, NUM_OPS) or not bool(keep.any(dim=-1).all()):
-            raise ValueError(f"a DARTS operation mask is [2, {NUM_EDGES}, {NUM_OPS}] booleans with one kept per edge")
-        self.keep.copy_(keep)
-
-    def arch_weights(self) -> torch.Tensor:
-        """w [2, 14, 8]: per edge the softmax of its logits (or its simplex weights) over the kept operations."""
-        a = self.alpha.expand(2, NUM_EDGES, NUM_OPS)
-        if self.parametrisation == "softmax":
-            return torch.softmax(a.masked_fill(~self.keep, float("-inf")), dim=-1)
-        w = a * self.keep
-        return w / w.sum(dim=-1, keepdim=True)
+        super().__init__(net, (2, NUM_EDGES, NUM_OPS), categorical, parametrisation)
 
     def forward(self, x: torch.Tensor, arch: Arch | None = None) -> torch.Tensor:
         if arch is not None:

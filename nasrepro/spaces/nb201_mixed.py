@@ -26,15 +26,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 
-from nasrepro.errors import ConfigError
 from nasrepro.nb201_cells import EDGES, NUM_EDGES, NUM_NODES, OPS
-from nasrepro.spaces.base import Arch, Supernet
+from nasrepro.spaces.base import Arch
 from nasrepro.spaces.nb201 import NB201Supernet, SearchCell
+from nasrepro.spaces.relaxed import CATEGORICALS, PARAMETRISATIONS, RelaxedSupernet  # noqa: F401  (re-exported)
 
-CATEGORICALS = ("per-edge", "shared")
-PARAMETRISATIONS = ("softmax", "simplex")
 NUM_OPS = len(OPS)
 
 
@@ -55,42 +52,11 @@ def mixed_cell(cell: SearchCell, x: torch.Tensor, w: torch.Tensor, keep: torch.T
     return nodes[-1]
 
 
-class MixedOpNB201(Supernet):
-    """The relaxed NB201 network: the single-path supernet's weights plus architecture weights (module doc)."""
+class MixedOpNB201(RelaxedSupernet):
+    """The relaxed NB201 network: the single-path supernet's weights plus architecture weights [6, 5] (module doc)."""
 
     def __init__(self, net: NB201Supernet, categorical: str = "per-edge", parametrisation: str = "softmax"):
-        super().__init__()
-        if categorical not in CATEGORICALS:
-            raise ConfigError(f"differentiable.categorical must be one of {CATEGORICALS}, got {categorical!r}")
-        if parametrisation not in PARAMETRISATIONS:
-            raise ConfigError(f"parametrisation must be one of {PARAMETRISATIONS}, got {parametrisation!r}")
-        self.net, self.categorical, self.parametrisation = net, categorical, parametrisation
-        rows = NUM_EDGES if categorical == "per-edge" else 1
-        init = torch.zeros(rows, NUM_OPS) if parametrisation == "softmax" else torch.full((rows, NUM_OPS), 1.0 / NUM_OPS)
-        self.alpha = nn.Parameter(init)
-        self.register_buffer("keep", torch.ones(NUM_EDGES, NUM_OPS, dtype=torch.bool))
-
-    def arch_parameters(self) -> list[nn.Parameter]:
-        return [self.alpha]
-
-    def weight_parameters(self) -> list[nn.Parameter]:
-        return list(self.net.parameters())
-
-    def set_mask(self, keep: torch.Tensor | np.ndarray) -> None:
-        """Keep only the operations ``keep`` [6, 5] marks; every edge must keep at least one."""
-        keep = torch.as_tensor(np.asarray(keep), dtype=torch.bool, device=self.keep.device)
-        if keep.shape != (NUM_EDGES, NUM_OPS) or not bool(keep.any(dim=1).all()):
-            raise ValueError(f"an operation mask is [{NUM_EDGES}, {NUM_OPS}] booleans with one kept per edge")
-        self.keep.copy_(keep)
-
-    def arch_weights(self) -> torch.Tensor:
-        """w [6, 5]: per edge, the softmax of its (or the shared) logits, or the simplex weights, over the kept
-        operations (masked ones 0)."""
-        a = self.alpha.expand(NUM_EDGES, NUM_OPS)
-        if self.parametrisation == "softmax":
-            return torch.softmax(a.masked_fill(~self.keep, float("-inf")), dim=-1)
-        w = a * self.keep
-        return w / w.sum(dim=-1, keepdim=True)
+        super().__init__(net, (NUM_EDGES, NUM_OPS), categorical, parametrisation)
 
     def forward(self, x: torch.Tensor, arch: Arch | None = None) -> torch.Tensor:
         if arch is not None:  # one path: the single-path supernet's own computation
