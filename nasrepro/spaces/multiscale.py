@@ -31,10 +31,10 @@ from torch import nn
 from nasrepro.errors import ConfigError
 from nasrepro.spaces.base import Arch, Supernet
 from nasrepro.spaces.pooling import RESNET20, BasicBlock
+from nasrepro.spaces.relaxed import PARAMETRISATIONS  # one list of the relaxations' parametrisations
 from nasrepro.spaces.resolution import BLOCKS, RESOLUTIONS, ResolutionSupernet
 
 SHARING = ("shared", "same-init", "random-init")
-PARAMETRISATIONS = ("softmax", "simplex")
 
 
 class MultiScaleSupernet(Supernet):
