@@ -446,11 +446,16 @@ def retrain_seeds(cfg: dict, setting: str) -> list:
     return list((scfg.get("retrain") or {}).get("seeds") or _seeds(cfg, setting))
 
 
+def retrain_search_setting(cfg: dict, setting: str) -> str:
+    """The setting whose searches ``setting`` retrains: ``retrain.search`` (a transfer, HEP-NAS Table 3), else itself."""
+    return str(((cfg.get(setting) or {}).get("retrain") or {}).get("search") or setting)
+
+
 def retrain_search_seed(cfg: dict, setting: str, seed: int) -> int:
     """The search seed whose found network retraining ``seed`` retrains (inverse of ``retrain_seeds``)."""
     scfg = cfg.get(setting) or {}
     if (scfg.get("retrain") or {}).get("seeds"):
-        return int(_seeds(cfg, setting)[0])
+        return int(_seeds(cfg, retrain_search_setting(cfg, setting))[0])
     return int(seed)
 
 

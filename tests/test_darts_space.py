@@ -15,7 +15,8 @@ from nasrepro.errors import ConfigError
 from nasrepro.spaces import get_space
 from nasrepro.spaces.darts import (CELL_SIZE, EDGES, NUM_EDGES, NUM_OPS, OPS, PER_CELL, MixedOpDarts, arch_from_index,
                                    check_arch, derive_genotype, edge_index, node_size)
-from nasrepro.spaces.darts_eval import DARTS_V2, DartsNetwork, EvalCell, count_parameters, darts_loss, drop_path
+from nasrepro.spaces.darts_eval import DARTS_V2, DartsNetwork, EvalCell, count_parameters, drop_path
+from nasrepro.training.task import task_loss
 
 SPACE = get_space("darts")
 
@@ -237,7 +238,11 @@ def test_drop_path_and_auxiliary_head():
     aux = DartsNetwork(DARTS_V2, 10, channels=4, layers=3).train()
     out = aux(_x(size=32))  # the CIFAR head expects 8x8 maps: 32 -> 16 -> 8 after the two reductions
     assert isinstance(out, tuple) and out[0].shape == out[1].shape == (2, 10)
-    darts_loss(out, torch.tensor([0, 1])).backward()
+    y = torch.tensor([0, 1])
+    loss = task_loss(out, y)
+    ce = torch.nn.functional.cross_entropy
+    assert torch.allclose(loss, ce(out[0], y) + 0.4 * ce(out[1], y))
+    loss.backward()
     assert aux.auxiliary_head.classifier.weight.grad is not None
     assert aux.eval()(_x(size=32)).shape == (2, 10)
 

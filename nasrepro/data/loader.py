@@ -105,11 +105,14 @@ class DeviceLoader(EpochOrder):
     ``channels_last``; ``y`` int64 ``[B]``. The order (if ``shuffle``) and augmentation of
     an epoch are a pure function of (seed, epoch). ``len(loader)`` is batches per epoch.
     ``pad`` is the zero padding of the random crop (4 = CIFAR; NB201 uses 2 for ImageNet16).
+    ``cutout`` (DARTS §3.2, DeVries and Taylor 2017; 16 on CIFAR) zeroes, after normalisation, a ``cutout`` x
+    ``cutout`` square of each augmented image whose centre is uniform over the image (clipped at the borders);
+    its centres come from a stream of their own, so the crops and flips are those of a loader without it.
     """
 
     def __init__(self, images_uint8, labels, batch_size: int, device="cpu", augment: bool = False,
                  seed: int = 0, drop_last: bool = True, mean=None, std=None, channels_last: bool = False,
-                 shuffle: bool = True, pad: int = PAD):
+                 shuffle: bool = True, pad: int = PAD, cutout: int = 0):
         images = torch.as_tensor(images_uint8)
         labels = torch.as_tensor(labels)
         if images.dtype != torch.uint8 or images.dim() != 4:
@@ -134,6 +137,9 @@ class DeviceLoader(EpochOrder):
         self.pad = int(pad)
         if self.pad < 0:
             raise ValueError(f"pad must be >= 0, got {pad}")
+        self.cutout = int(cutout or 0)
+        if self.cutout < 0:
+            raise ValueError(f"cutout must be >= 0 (0: none), got {cutout}")
         c = images.shape[1]
         mean = CIFAR10_MEAN if mean is None else mean
         std = CIFAR10_STD if std is None else std
@@ -175,6 +181,11 @@ class DeviceLoader(EpochOrder):
             p["dy"] = torch.randint(0, 2 * self.pad + 1, (self.n,), generator=g).to(self.device)
             p["dx"] = torch.randint(0, 2 * self.pad + 1, (self.n,), generator=g).to(self.device)
             p["flip"] = (torch.rand(self.n, generator=g) < 0.5).to(self.device)
+            if self.cutout:
+                c = torch.Generator().manual_seed(derive_seed(self.seed, epoch, "cutout"))
+                h, w = self.images.shape[2:]
+                p["cy"] = torch.randint(0, h, (self.n,), generator=c).to(self.device)
+                p["cx"] = torch.randint(0, w, (self.n,), generator=c).to(self.device)
         self._plan_cache = (epoch, p)
         return p
 
@@ -191,6 +202,8 @@ class DeviceLoader(EpochOrder):
             if y.dim() == 3:  # per-pixel labels take the same crop and flip; the padding is void (255)
                 y = (crop_flip(y[:, None] - VOID, p["dy"][sl], p["dx"][sl], p["flip"][sl], self.pad)[:, 0] + VOID)
         x = x.float().div_(255.0).sub_(self.mean).div_(self.std)
+        if self.augment and self.cutout:
+            x = cutout(x, p["cy"][sl], p["cx"][sl], self.cutout)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, y
@@ -216,6 +229,19 @@ def crop_flip(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, flip: torch.T
     cols = dx.view(b, 1) + torch.where(flip.view(b, 1), (w - 1) - ar_w, ar_w)  # [B, W]
     lin = (rows.view(b, h, 1) * wp + cols.view(b, 1, w)).view(b, 1, h * w).expand(b, c, h * w)
     return xp.reshape(b, c, -1).gather(2, lin).view(b, c, h, w)
+
+
+def cutout(x: torch.Tensor, cy: torch.Tensor, cx: torch.Tensor, length: int) -> torch.Tensor:
+    """Zero, per sample b, rows ``cy[b] - length // 2 .. cy[b] + length // 2 - 1`` and the same columns around
+    ``cx[b]`` (clipped to the image), as DARTS's ``Cutout``; vectorised, no host sync."""
+    h, w = x.shape[2:]
+    half = length // 2
+    rows = torch.arange(h, device=x.device).view(1, h)
+    cols = torch.arange(w, device=x.device).view(1, w)
+    in_rows = (rows >= (cy.view(-1, 1) - half)) & (rows < (cy.view(-1, 1) + half))   # [B, H]
+    in_cols = (cols >= (cx.view(-1, 1) - half)) & (cols < (cx.view(-1, 1) + half))   # [B, W]
+    hole = in_rows[:, :, None] & in_cols[:, None, :]                                     # [B, H, W]
+    return x.masked_fill(hole[:, None], 0.0)
 
 
 class BatchCycler:

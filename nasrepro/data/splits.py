@@ -55,8 +55,11 @@ def nas_split(cfg: dict, scfg: dict) -> Split:
 
 
 def make_loader(scfg: dict, source: Source, batch_size: int, runtime: Runtime, seed: int, augment: bool,
-                shuffle: bool = True, drop_last: bool = True) -> DeviceLoader | ImageFolderLoader:
-    """Batches of ``source`` on the runtime's device, augmented there (crop + flip) when ``augment``."""
+                shuffle: bool = True, drop_last: bool = True, cutout: int = 0) -> DeviceLoader | ImageFolderLoader:
+    """Batches of ``source`` on the runtime's device, augmented there (crop + flip, and ``cutout`` for the
+    in-memory datasets) when ``augment``."""
+    if cutout and source.folder is not None:
+        raise ConfigError("cutout applies to the in-memory datasets (CIFAR); remove standalone.cutout for an image folder")
     if source.folder is not None and scfg.get("loader", "pil") == "dali":  # JPEGs decoded by DALI (GPU: nvJPEG)
         from nasrepro.data.dali_loader import DaliFolderLoader
 
@@ -77,7 +80,7 @@ def make_loader(scfg: dict, source: Source, batch_size: int, runtime: Runtime, s
     pad = IMAGENET16_PAD if scfg["dataset"] == "imagenet16-120" else PAD
     return DeviceLoader(source.images, source.labels, batch_size, runtime.device, augment=augment, seed=seed,
                         drop_last=drop_last, mean=mean, std=std, channels_last=runtime.channels_last,
-                        shuffle=shuffle, pad=pad)
+                        shuffle=shuffle, pad=pad, cutout=cutout)
 
 
 def eval_loader(scfg: dict, source: Source, batch_size: int, runtime: Runtime) -> DeviceLoader | ImageFolderLoader:

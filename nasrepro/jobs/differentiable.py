@@ -91,17 +91,21 @@ def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, 
     arch = trainer.model.sample(trainer.rng) if final == "sample" else trainer.model.derive()
 
     # Every path with ground truth, scored through the trained weights with a one-hot choice (the relaxed
-    # network's ``forward(x, arch)``), so the table can report Kendall's tau of the DARTS supernet too.
-    gt = ground_truth_for(cfg, space_name)
-    archs = space.enumerate()
-    ranked = ranking_set(len(archs), ev.get("rank_archs"))  # NB201: a fixed random subset of the 15,625
-    ranked = ranked[coverage(gt, [archs[i] for i in ranked])]
+    # network's ``forward(x, arch)``), so the table can report Kendall's tau of the DARTS supernet too. A space
+    # without tabular ground truth (the DARTS cells, ``ground_truth: none``) scores only the found network, which
+    # the workflow retrains.
+    gt = None if scfg.get("ground_truth") == "none" else ground_truth_for(cfg, space_name)
+    if gt is None:
+        archs, ranked = [arch], np.array([0])
+    else:
+        archs = space.enumerate()
+        ranked = ranking_set(len(archs), ev.get("rank_archs"))  # NB201: a fixed random subset of the 15,625
+        ranked = ranked[coverage(gt, [archs[i] for i in ranked])]
     acc = evaluate_architectures(trainer.model, [archs[i] for i in ranked], vx, vy, runtime, ev["batch_size"],
                                  progress=progress_logger(log, "ranking"))
-    truth = np.array([gt.accuracy_of(archs[i]) for i in ranked])
+    truth = (np.full(len(ranked), np.nan) if gt is None else np.array([gt.accuracy_of(archs[i]) for i in ranked]))
     weights = trainer.model.arch_weights().detach().cpu().numpy()
-    log_likelihood = [float(np.log(np.maximum(weights[np.arange(len(a)), list(a)], 1e-12)).sum())
-                      for a in (archs[i] for i in ranked)]
+    log_likelihood = [trainer.model.log_likelihood(archs[i]) for i in ranked]
     summary = {
         "space": space_name, "method": method_name, "label": method["label"], "seed": seed,
         "preset": cfg["preset"], "config_hash": cfg["config_hash"],
@@ -111,16 +115,18 @@ def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, 
         "arch_weights": weights.tolist(), "differentiable": options, "final": final,
         "train_seconds": trainer.elapsed, "search_epochs": optim.epochs, "path_steps": optim.epochs * len(train),
         "device": torch.cuda.get_device_name(runtime.device) if runtime.device.type == "cuda" else "cpu",
-        "ranked_archs": int(len(ranked)), "population_size": len(archs),
+        "ranked_archs": int(len(ranked)) if gt is not None else 0,
+        "population_size": space.size() if gt is None else len(archs),
         **({"hepnas_stages": stages, "remaining_space": stages[-1]["remaining_space"]} if stages else {}),
-        **ranking_summary(acc, truth),
+        **(ranking_summary(acc, truth) if gt is not None else {"supernet_val_acc": float(acc[0])}),
     }
     write_csv(out_dir / "arch_eval.csv", pd.DataFrame({
         "arch": [space.format(archs[i]) for i in ranked], "index": [space.display_index(archs[i]) for i in ranked],
         "supernet_val_acc": acc, "gt_acc": truth, "arch_log_likelihood": log_likelihood}))
     write_csv(out_dir / "density_trace.csv", pd.DataFrame(columns=["epoch", "arch", TRACE_KEY]))
     write_csv(out_dir / "visits.csv", pd.DataFrame(columns=["epoch", "arch", "visits"]))
-    write_csv(out_dir / "history.csv", pd.DataFrame([_history_row(space, h, final, seed) for h in history]))
+    write_csv(out_dir / "history.csv", pd.DataFrame([_history_row(space, trainer.model, h, final, seed)
+                                                     for h in history]))
     write_json(out_dir / "summary.json", summary)  # last: a summary implies the other outputs exist
     found = "no ground truth: retrain it" if summary["gt_rank"] is None else f"rank {summary['gt_rank']}"
     how = "sampled" if final == "sample" else "derived"
@@ -129,15 +135,13 @@ def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, 
     return summary
 
 
-def _history_row(space, h: dict, final: str, seed: int) -> dict:
+def _history_row(space, model, h: dict, final: str, seed: int) -> dict:
     """One epoch of ``history.csv``: the trainer's scalars, the derived path, and for a sampling method the
     cell drawn from that epoch's weights (ANASOD Fig. 5 scores one such draw per epoch), from a generator of
     its own (seed, epoch), so the training stream is untouched."""
     row = {k: v for k, v in h.items() if k not in ("arch_weights", "derived")}
     row["derived"] = space.format(tuple(h["derived"]))
     if final == "sample":
-        w = np.asarray(h["arch_weights"], dtype=np.float64)
-        w = np.broadcast_to(w, (len(h["derived"]), w.shape[-1]))
         rng = np.random.default_rng([seed, int(h["epoch"])])
-        row["sampled"] = space.format(tuple(int(rng.choice(w.shape[1], p=r / r.sum())) for r in w))
+        row["sampled"] = space.format(model.sample_weights(np.asarray(h["arch_weights"], dtype=np.float64), rng))
     return row

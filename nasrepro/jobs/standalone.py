@@ -52,9 +52,9 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
     trainers = []
     for arch in archs:
         rng = seed_everything(seed)  # every member starts exactly as a job of its own would
-        # The pruned supernet keeps the forward(x, arch) call and owns only this path's weights.
-        model = space.build_network(arch, num_classes, scfg["width"]).net
-        train = make_loader(scfg, source, optim.batch_size, runtime, seed, augment=True)
+        # forward(x, arch) with only this path's weights (DARTS: its evaluation network, ``standalone.network``)
+        model = space.standalone_model(arch, num_classes, scfg["width"], **(sa.get("network") or {}))
+        train = make_loader(scfg, source, optim.batch_size, runtime, seed, augment=True, cutout=sa.get("cutout", 0))
         ckpt = out_json.with_name(f"{out_json.stem}.{space.display_index(arch)}.ckpt.pt")
         name = space.format(arch)
         trainer = SupernetTrainer(model, [arch], None, [Phase("uniform", 1.0)], optim, runtime, train, None, rng,
@@ -121,9 +121,11 @@ def run_retrain(cfg: dict, space_name: str, summary_json: str | Path, seed: int,
     selection of the same search found instead (``ea``: the summary's ``ea_arch``)."""
     summary_json = Path(summary_json)
     found = json.loads(summary_json.read_text())
-    if found.get("space") != space_name:
-        raise ConfigError(f"{summary_json} is a search of {found.get('space')!r}, not of {space_name!r}")
     scfg = space_config(cfg, space_name)
+    searched = (scfg.get("retrain") or {}).get("search") or space_name  # a transfer retrains another setting's find
+    if found.get("space") != searched:
+        raise ConfigError(f"{summary_json} is a search of {found.get('space')!r}, not of {searched!r}"
+                          + ("" if searched == space_name else f" ({space_name}.retrain.search)"))
     top = int((scfg.get("retrain") or {}).get("top", 1))
     if pick is not None:
         if f"{pick}_arch" not in found:

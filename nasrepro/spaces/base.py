@@ -105,6 +105,15 @@ class SearchSpace(ABC):
         """A stand-alone network for ``arch`` with only the parameters of its path."""
         return FixedArch(self.build_supernet(num_classes, width), arch)
 
+    def standalone_model(self, arch: Arch, num_classes: int = 10, width: float = 1.0, **network) -> nn.Module:
+        """What a stand-alone training trains (``jobs.standalone``): a module with ``forward(x, arch)``; here the
+        pruned supernet, which owns only the path's weights. ``network``: a setting's ``standalone.network``."""
+        if network:
+            from nasrepro.errors import ConfigError
+
+            raise ConfigError(f"space {self.name!r} takes no standalone.network options, got {sorted(network)}")
+        return self.build_network(arch, num_classes, width).net
+
     def size(self) -> int:
         return int(np.prod(self.choices_per_decision(), dtype=np.float64))
 

@@ -376,6 +376,16 @@ def derive_genotype(weights: torch.Tensor | np.ndarray) -> Arch:
     return tuple(out)
 
 
+def remaining_genotypes(keep: np.ndarray) -> int:
+    """``MixedOpDarts.remaining_space`` of a [2, 14, 8] mask (all kept: ``SPACE_SIZE``)."""
+    n = np.asarray(keep, dtype=bool)[:, :, 1:].sum(axis=-1).astype(object)  # Python ints: the count reaches 1e18
+    total = 1
+    for k in range(2):
+        for j in range(STEPS):
+            total *= sum(n[k, edge_index(a, j)] * n[k, edge_index(b, j)] for a, b in _pairs(j))
+    return int(total)
+
+
 class MixedOpDarts(RelaxedSupernet):
     """The relaxed DARTS search network: ``DartsSearchNetwork``'s weights plus architecture weights ``alpha``
     ([2, 14, 8]: normal, reduce; module docstring), the interface of ``MixedOpNB201``.
@@ -394,15 +404,37 @@ class MixedOpDarts(RelaxedSupernet):
             return self.net(x, arch)
         return self.net.forward_mixed(x, self.arch_weights(), self.keep)
 
+    def row_modules(self, row: int) -> list[nn.Module]:
+        """Row ``row`` (cell type row // 14, edge row % 14): that edge's operations in every cell of the type."""
+        kind, edge = divmod(int(row), NUM_EDGES)
+        return [cell.edges[edge] for cell in self.net.cells if int(cell.reduction) == kind]
+
+    def remaining_space(self) -> int:
+        """Genotypes the mask allows: per cell and node, the sum over input pairs (a < b) of n_a * n_b, n_s the
+        kept non-``none`` operations on edge (s, node); the product over nodes and both cells."""
+        return remaining_genotypes(self.keep.cpu().numpy())
+
     def derive(self) -> Arch:
         """DARTS's genotype of the current weights (``derive_genotype``)."""
         return derive_genotype(self.arch_weights())
 
-    def sample(self, rng: np.random.Generator) -> Arch:
-        """A genotype drawn from the weights: per node two distinct inputs without replacement, each with
-        probability proportional to its edge's non-``none`` mass, then each edge's op from its non-``none``
-        weights renormalised (our reading of ANASOD-DNAS's "sample cells" for a two-input-per-node cell)."""
+    def log_likelihood(self, arch: Arch) -> float:
+        """log of the product of the weights of ``arch``'s 16 (edge, operation) choices (floored at 1e-12)."""
         w = self.arch_weights().detach().double().cpu().numpy()
+        arch = check_arch(arch)
+        total = 0.0
+        for k in range(2):
+            for j in range(STEPS):
+                a, oa, b, ob = arch[k * PER_CELL + j * PER_NODE: k * PER_CELL + (j + 1) * PER_NODE]
+                total += np.log(max(w[k, edge_index(a, j), oa], 1e-12)) + np.log(max(w[k, edge_index(b, j), ob], 1e-12))
+        return float(total)
+
+    @staticmethod
+    def sample_weights(w: np.ndarray, rng: np.random.Generator) -> Arch:
+        """A genotype drawn from [2, 14, 8] weights: per node two distinct inputs without replacement, each
+        with probability proportional to its edge's non-``none`` mass, then each edge's op from its non-``none``
+        weights renormalised (our reading of ANASOD-DNAS's "sample cells" for a two-input-per-node cell)."""
+        w = np.asarray(w, dtype=np.float64)
         out: list[int] = []
         for k in range(2):
             for j in range(STEPS):
@@ -473,6 +505,17 @@ class DartsSpace(SearchSpace):
         normal and reduction cells share them (masks are [2, 14, 8])."""
         return list(EDGES)
 
+    def standalone_model(self, arch: Arch, num_classes: int = 10, width: float = 1.0, **network) -> nn.Module:
+        """The evaluation network (``build_network`` with ``network``: layers, channels, auxiliary, drop_path,
+        imagenet) behind the ``forward(x, arch)`` the stand-alone trainer calls."""
+        from nasrepro.spaces.darts_eval import Standalone
+
+        try:
+            return Standalone(self.build_network(arch, num_classes, width, **network))
+        except TypeError as exc:
+            raise ConfigError(f"standalone.network of space 'darts' takes layers, channels, auxiliary, drop_path "
+                              f"and imagenet ({exc})") from None
+
     @staticmethod
     def _channels(c: int, width: float) -> int:
         return max(2, 2 * int(round(c * width / 2)))  # even: FactorizedReduce splits the channels in two
@@ -500,4 +543,5 @@ class DartsSpace(SearchSpace):
 
 __all__ = ["CELL_SIZE", "EDGES", "NUM_EDGES", "NUM_OPS", "OPS", "SPACE_SIZE", "DartsSearchNetwork", "DartsSpace",
            "DilConv", "FactorizedReduce", "MixedOpDarts", "SearchCell", "SepConv", "arch_from_index", "arch_index",
-           "check_arch", "derive_genotype", "edge_index", "genotype_str", "make_op", "parse_genotype"]
+           "check_arch", "derive_genotype", "edge_index", "genotype_str", "make_op", "parse_genotype",
+           "remaining_genotypes"]

@@ -13,7 +13,7 @@ with affine BN, drop-path and an auxiliary head, so the stand-alone network has 
   ``set_progress(epoch, epochs)`` before each epoch (it starts at 0, DARTS's epoch-0 value).
 - Auxiliary head (DARTS §3.2, weight 0.4, after NASNet): on the output of cell 2*layers//3. ``forward``
   returns ``(logits, aux_logits)`` only when ``auxiliary`` is on and the module is in training mode, and
-  ``logits`` otherwise; ``darts_loss`` is the training loss ``CE(logits) + 0.4 * CE(aux_logits)``.
+  ``logits`` otherwise; ``training.task.task_loss`` of that pair is ``CE(logits) + 0.4 * CE(aux_logits)``.
 - Parameter count: DARTS reports parameters without the auxiliary head (its ``count_parameters_in_MB`` skips
   names containing "auxiliary"); ``count_parameters`` does the same. DARTS-V2 at 20 cells, C = 36, 10 classes:
   3,349,342 parameters (Table 1: 3.3 M); the ImageNet network (14 cells, C = 48, 1000 classes) 4,718,752
@@ -25,14 +25,12 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from nasrepro.spaces.base import Arch
 from nasrepro.spaces.darts import (MULTIPLIER, OPS, PER_CELL, PER_NODE, STEPS, cell_plan, check_arch, make_op,
                                    parse_genotype, preprocess)
 
-AUX_WEIGHT = 0.4  # DARTS §3.2: the auxiliary tower's loss weight
 
 # DARTS's published cell (second-order search, Table 1: 2.76 % error, 3.3 M parameters), its genotypes.py text
 DARTS_V2 = parse_genotype(
@@ -174,13 +172,23 @@ class DartsNetwork(nn.Module):
         return logits if aux is None else (logits, aux)
 
 
-def darts_loss(output: torch.Tensor | tuple[torch.Tensor, torch.Tensor], labels: torch.Tensor,
-               aux_weight: float = AUX_WEIGHT) -> torch.Tensor:
-    """Cross-entropy of ``DartsNetwork``'s output, plus ``aux_weight`` times the auxiliary head's (DARTS §3.2)."""
-    if isinstance(output, tuple):
-        logits, aux = output
-        return F.cross_entropy(logits, labels) + aux_weight * F.cross_entropy(aux, labels)
-    return F.cross_entropy(output, labels)
+class Standalone(nn.Module):
+    """A ``DartsNetwork`` behind the ``forward(x, arch)`` of the package's trainers (the genotype is the
+    network's own, so ``arch`` is only checked), with its drop-path schedule (``set_progress``). In training
+    mode with the auxiliary head it returns ``(logits, aux_logits)``, which ``training.task.task_loss`` weighs
+    0.4 (DARTS §3.2)."""
+
+    def __init__(self, net: DartsNetwork):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor, arch: Arch | None = None) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        if arch is not None and tuple(arch) != self.net.arch:
+            raise ValueError("this evaluation network computes its own genotype only")
+        return self.net(x)
+
+    def set_progress(self, epoch: int, epochs: int) -> None:
+        self.net.set_progress(epoch, epochs)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -188,5 +196,5 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for name, p in model.named_parameters() if "auxiliary" not in name)
 
 
-__all__ = ["AUX_WEIGHT", "DARTS_V2", "AuxiliaryHead", "DartsNetwork", "EvalCell", "count_parameters", "darts_loss",
+__all__ = ["DARTS_V2", "AuxiliaryHead", "DartsNetwork", "EvalCell", "Standalone", "count_parameters",
            "drop_path"]

@@ -72,11 +72,24 @@ class MixedOpNB201(RelaxedSupernet):
         """Paths scored together through the shared weights (``NB201Supernet.forward_many``)."""
         return self.net.forward_many(x, archs)
 
+    def row_modules(self, row: int) -> list[torch.nn.Module]:
+        """Edge ``row``'s operations in every cell."""
+        return [cell.edges[row] for cell in self.net.cells if isinstance(cell, SearchCell)]
+
+    def remaining_space(self) -> int:
+        """One operation per edge: the product of the kept operations per edge."""
+        return int(np.prod(self.keep.sum(dim=1).cpu().numpy(), dtype=np.int64))
+
     def derive(self) -> Arch:
         """DARTS's discretisation: the kept operation with the largest weight on every edge."""
         return tuple(int(o) for o in self.arch_weights().detach().argmax(dim=-1).tolist())
 
-    def sample(self, rng: np.random.Generator) -> Arch:
-        """A cell drawn edge by edge from the architecture weights (ANASOD-DNAS Alg. 1 line 7)."""
-        w = self.arch_weights().detach().double().cpu().numpy()
+    @staticmethod
+    def sample_weights(w: np.ndarray, rng: np.random.Generator) -> Arch:
+        """A cell drawn edge by edge from [6, 5] weights (ANASOD-DNAS Alg. 1 line 7)."""
         return tuple(int(rng.choice(NUM_OPS, p=row / row.sum())) for row in w)
+
+    def log_likelihood(self, arch: Arch) -> float:
+        """log of the product over edges of the weight of ``arch``'s operation (floored at 1e-12)."""
+        w = self.arch_weights().detach().double().cpu().numpy()
+        return float(np.log(np.maximum(w[np.arange(len(arch)), list(arch)], 1e-12)).sum())

@@ -1,6 +1,9 @@
 """Few-shot supernet partitioning (HEP-NAS, seed 002 Eqs. 1-4): operation groups per edge by a min-cut of
 their gradient similarities, and the sub-supernets of one hierarchy as the Cartesian product of its edges'
-groups. Masks are [edges, operations] booleans (``MixedOpNB201.set_mask``).
+groups. Masks are booleans whose last axis is the operations (``RelaxedSupernet.set_mask``): NB201's [6, 5], or
+DARTS's [2, 14, 8], where an edge index is a row of the mask viewed as [rows, operations] (``rows()``), so
+edges 0..13 are the normal cell's. HEP-NAS's code splits the normal cell only (``split_eid`` runs over its
+edges); the reduction cell keeps every operation, so the DARTS cell gives 4, 8, 16 and 32 sub-supernets.
 
 A *hierarchy* is every edge that ends in one node (Eq. 3); HEP-NAS splits them in node order (Alg. 1), so on
 NB201 (node k has k in-edges) the three splits give 2, 4 and 8 sub-supernets.
@@ -58,11 +61,13 @@ def hierarchy_masks(keep: np.ndarray, groups: dict[int, Sequence[Sequence[int]]]
     """Eq. 4: one mask per element of the Cartesian product of the hierarchy's edges' groups; every edge of
     the hierarchy keeps one of its groups, the other edges keep what ``keep`` keeps."""
     edges = sorted(groups)
+    keep = np.asarray(keep, dtype=bool)
     masks = []
     for combo in itertools.product(*(groups[e] for e in edges)):
         mask = np.array(keep, dtype=bool, copy=True)
+        rows = mask.reshape(-1, keep.shape[-1])  # a view: edge e is row e
         for e, group in zip(edges, combo):
-            mask[e] = False
-            mask[e, list(group)] = True
+            rows[e] = False
+            rows[e, list(group)] = True
         masks.append(mask)
     return masks

@@ -60,6 +60,29 @@ class RelaxedSupernet(Supernet):
         w = a * self.keep
         return w / w.sum(dim=-1, keepdim=True)
 
+    @staticmethod
+    def sample_weights(w: np.ndarray, rng: np.random.Generator) -> Arch:
+        """An architecture drawn from weights shaped like the mask (the space's reading of a categorical draw)."""
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator) -> Arch:
+        """An architecture drawn from the current weights (ANASOD-DNAS Alg. 1 line 7: no argmax)."""
+        return self.sample_weights(self.arch_weights().detach().double().cpu().numpy(), rng)
+
+    # ------------------------------------------------------------------ HEP-NAS's view of the mask
+    def rows(self) -> torch.Tensor:
+        """The mask as [rows, operations] (a view): one row per edge (NB201: the 6 edges; DARTS: the normal
+        cell's 14 edges, then the reduction cell's). HEP-NAS splits rows 0..len(space.edges()) - 1."""
+        return self.keep.view(-1, self.mask_shape[-1])
+
+    def row_modules(self, row: int) -> list[nn.Module]:
+        """The modules that compute row ``row``'s operations (gradient matching leaves their weights out)."""
+        raise NotImplementedError(f"{type(self).__name__} does not name the modules of a mask row")
+
+    def remaining_space(self) -> int:
+        """How many architectures the mask still allows (HEP-NAS Fig. 3's remaining space size)."""
+        raise NotImplementedError(f"{type(self).__name__} does not count the architectures its mask allows")
+
     def path(self, x: torch.Tensor, arch: Arch) -> torch.Tensor:
         """One path: the single-path supernet's own computation."""
         return self.net(x, arch)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -54,16 +54,23 @@ class HepNasConfig:
     partition: str = "hierarchy"              # Table 5: hierarchy-wise or edge-wise
     groups: str = "mincut"                    # mincut: two groups per edge (Eq. 2); each: one per operation
                                               # (few-shot NAS, Zhao et al. 2021: a sub-supernet per operation)
+    hierarchies: int | None = None            # Table 8: split only the first n stages of the schedule, then derive
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "hepnas") -> "HepNasConfig":
         known = {"split_epochs", "warm_epochs", "alpha_fixed_epochs", "gm_batches", "distill", "direction", "order",
-                 "partition", "groups"}
+                 "partition", "groups", "hierarchies"}
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"config error at {where}: unknown option(s) {unknown}; use {sorted(known)}")
         out = cls(**{**d, "split_epochs": tuple(int(e) for e in d["split_epochs"]),
                      "warm_epochs": tuple(int(e) for e in d["warm_epochs"])})
+        if out.hierarchies is not None:  # Table 8: the schedule's first n splits, so the run ends after stage n
+            n = int(out.hierarchies)
+            if not 1 <= n <= len(out.split_epochs):
+                raise ConfigError(f"config error at {where}.hierarchies: 1..{len(out.split_epochs)} (the splits of "
+                                  f"split_epochs), got {out.hierarchies}")
+            out = replace(out, split_epochs=out.split_epochs[:n], warm_epochs=out.warm_epochs[:n], hierarchies=n)
         if list(out.split_epochs) != sorted(set(out.split_epochs)) or min(out.split_epochs) < 1:
             raise ConfigError(f"config error at {where}.split_epochs: increasing epochs >= 1, got {list(out.split_epochs)}")
         if len(out.warm_epochs) != len(out.split_epochs):
@@ -179,7 +186,7 @@ class HepNasRun:
         groups, scores = {}, {}
         for edge in self.units[stage]:
             if self.cfg.groups == "each":  # few-shot NAS: one sub-supernet per operation, no gradient matching
-                groups[edge] = tuple((int(o),) for o in torch.nonzero(parent.model.keep[edge]).flatten().tolist())
+                groups[edge] = tuple((int(o),) for o in torch.nonzero(parent.model.rows()[edge]).flatten().tolist())
                 continue
             ops, sim = gradient_similarity(parent.model, edge, batches, autocast=parent.runtime.autocast)
             groups[edge] = min_cut_bipartition(sim, ops)
@@ -198,7 +205,7 @@ class HepNasRun:
         self.st["records"].append({
             "stage": stage + 1, "edges": self.units[stage], "sub_supernets": len(self.trainers), "val_acc": accs,
             "chosen": best, "groups": self.st.get("groups"), "similarity": self.st.get("scores"),
-            "remaining_space": int(np.prod(keep.sum(axis=1))), "epoch": self.st["lineage_epoch"]})
+            "remaining_space": self.trainers[best].model.remaining_space(), "epoch": self.st["lineage_epoch"]})
         self.log(f"stage {stage + 1}: sub-supernet accuracies {np.round(accs, 2).tolist()}, kept {best}; "
                  f"{self.st['records'][-1]['remaining_space']} architectures remain")
         chosen = self.trainers[best]

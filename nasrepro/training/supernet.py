@@ -38,7 +38,7 @@ from nasrepro.spaces.base import Arch
 from nasrepro.training.graphs import CapturableSGD, Capturer, CudaCapturer, GraphCache, StaticInputs, StepKey
 from nasrepro.training.optim import OptimConfig, make_optimizer
 from nasrepro.training.reward import Reward
-from nasrepro.training.task import batch_score, hits, task_loss
+from nasrepro.training.task import batch_score, hits, primary, task_loss
 from nasrepro.runtime import Runtime, batch_statistics
 
 
@@ -144,8 +144,9 @@ class SupernetTrainer:
         for idx in paths:
             self.visits[idx] += 1
             with self.runtime.autocast():
-                logits = self.train_model(images, self.archs[idx])
-                loss = task_loss(logits, labels)
+                output = self.train_model(images, self.archs[idx])
+                loss = task_loss(output, labels)
+                logits = primary(output)  # an auxiliary head's logits only add to the loss
             loss.backward()
             loss_sum += loss.detach() / len(paths)
             correct += hits(logits.detach(), labels)
@@ -164,8 +165,9 @@ class SupernetTrainer:
 
         def fn(warmup: bool = False) -> tuple[torch.Tensor, ...]:
             with self.runtime.autocast(cache_enabled=False):
-                logits = self.train_model(x, arch)
-                loss = task_loss(logits, y)
+                output = self.train_model(x, arch)
+                loss = task_loss(output, y)
+                logits = primary(output)
             loss.backward()
             if not warmup:
                 self.sgd.step()
@@ -329,6 +331,8 @@ class SupernetTrainer:
             seen = 0
             reward_sum, rewards = 0.0, 0
             val_sum, val_steps = torch.zeros((), device=self.runtime.device), 0
+            if hasattr(self.model, "set_progress"):  # DARTS's evaluation network: drop-path grows with the epoch
+                self.model.set_progress(epoch, self.optim.epochs)
             if self.sampler is not None:
                 order = self.sampler.begin_epoch(epoch, self.optim.epochs, self.rng)
                 if order is not None:

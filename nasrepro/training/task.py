@@ -18,12 +18,26 @@ def is_dense(labels: torch.Tensor) -> bool:
     return labels.dim() == 3
 
 
-def task_loss(logits: torch.Tensor, labels: torch.Tensor, **options) -> torch.Tensor:
+AUX_WEIGHT = 0.4  # DARTS §3.2 (and the HEP-NAS appendix): the auxiliary tower's loss weight
+
+
+def primary(output: torch.Tensor | tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """The logits of a network's output: itself, or the first of ``(logits, aux_logits)`` (DARTS's evaluation
+    network with its auxiliary head, in training mode)."""
+    return output[0] if isinstance(output, tuple) else output
+
+
+def task_loss(output: torch.Tensor | tuple[torch.Tensor, torch.Tensor], labels: torch.Tensor,
+              aux_weight: float = AUX_WEIGHT, **options) -> torch.Tensor:
     """Cross-entropy; per pixel with the void label ignored for dense labels (a class id 255 of a
-    classification set, ImageNet's for one, is a real class and is never ignored)."""
+    classification set, ImageNet's for one, is a real class and is never ignored). An ``(logits, aux_logits)``
+    output adds ``aux_weight`` times the auxiliary head's cross-entropy (``AUX_WEIGHT``)."""
     if is_dense(labels):
         options.setdefault("ignore_index", IGNORE_INDEX)
-    return F.cross_entropy(logits, labels, **options)
+    if isinstance(output, tuple):
+        logits, aux = output
+        return F.cross_entropy(logits, labels, **options) + aux_weight * F.cross_entropy(aux, labels, **options)
+    return F.cross_entropy(output, labels, **options)
 
 
 def hits(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

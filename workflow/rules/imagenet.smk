@@ -22,9 +22,10 @@ rule retrain:
     input:
         cfg=CONFIG_JSON,
         # the search whose network this seed retrains: the same seed, or the first one (setting key retrain.seeds)
-        summary=lambda wc: L.search(wc.space, wc.method, catalogue.retrain_search_seed(CFG, wc.space, int(wc.seed))),
-        evals=lambda wc: L.search(wc.space, wc.method, catalogue.retrain_search_seed(CFG, wc.space, int(wc.seed)),
-                                  "arch_eval.csv"),
+        summary=lambda wc: L.search(catalogue.retrain_search_setting(CFG, wc.space), wc.method,
+                                    catalogue.retrain_search_seed(CFG, wc.space, int(wc.seed))),
+        evals=lambda wc: L.search(catalogue.retrain_search_setting(CFG, wc.space), wc.method,
+                                  catalogue.retrain_search_seed(CFG, wc.space, int(wc.seed)), "arch_eval.csv"),
     output:
         L.retrain("{space}", "{method}", "{seed}"),
     log:
@@ -43,7 +44,8 @@ rule retrain_pick:
         "../envs/nasrepro.yaml"
     input:
         cfg=CONFIG_JSON,
-        summary=lambda wc: L.search(wc.space, wc.method, catalogue.retrain_search_seed(CFG, wc.space, int(wc.seed))),
+        summary=lambda wc: L.search(catalogue.retrain_search_setting(CFG, wc.space), wc.method,
+                                    catalogue.retrain_search_seed(CFG, wc.space, int(wc.seed))),
     output:
         L.retrain("{space}", "{method}", "{seed}", "{pick}"),
     wildcard_constraints:
