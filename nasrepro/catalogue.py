@@ -35,6 +35,7 @@ from nasrepro.reporting import builders as b
 from nasrepro.reporting import descriptive as d
 from nasrepro.reporting import dnas_tables as dt
 from nasrepro.reporting import figure_builders as fb
+from nasrepro.reporting import hepnas_darts as hd
 from nasrepro.reporting import published
 from nasrepro.reporting import query_figures as qf
 from nasrepro.reporting import query_tables as qt
@@ -359,6 +360,19 @@ TARGETS: tuple[Target, ...] = (
                  if setting is not None),
            requires=("nb201-hepnas",)),
     Target("hepnas_fig3", "figure", dt.hepnas_fig3, (Files("nb201-hepnas", ("hepnas",), "summary.json"),)),
+    # HEP-NAS (seed 002) in the DARTS cell space: searches retrained as DARTS's evaluation network
+    Target("hepnas_table1", "table", hd.sota_table("table1", hd.C10), (Runs(hd.C10, (hd.HEPNAS,)), Retrains(hd.C10, (hd.HEPNAS,)))),
+    Target("hepnas_table2", "table", hd.sota_table("table2", hd.C100), (Runs(hd.C100, (hd.HEPNAS,)), Retrains(hd.C100, (hd.HEPNAS,)))),
+    Target("hepnas_table3", "table", hd.sota_table("table3", hd.IMAGENET, hd.C10),
+           (Runs(hd.C10, (hd.HEPNAS,)), Retrains(hd.IMAGENET, (hd.HEPNAS,)))),
+    *(Target(f"hepnas_{key}", "table", hd.ablation_table(key),
+             tuple(need for setting in dict.fromkeys(columns.values())
+                   for need in (Runs(setting, methods), Retrains(setting, methods))),
+             requires=(hd.C10, hd.C100))  # a preset without a column's setting still gets the table, saying so
+      for key, (methods, columns) in hd.ABLATIONS.items()),
+    Target("hepnas_fig2", "figure", hd.hepnas_fig2, (Runs(hd.C10, (hd.HEPNAS,)), Retrains(hd.IMAGENET, (hd.HEPNAS,)))),
+    *(Target(f"hepnas_fig{n}", "figure", hd.cell_figure(setting, cell), (FirstSeed(setting, (hd.HEPNAS,), ("summary.json",)),))
+      for n, setting, cell in ((4, hd.C10, "normal"), (5, hd.C10, "reduce"), (6, hd.C100, "normal"), (7, hd.C100, "reduce"))),
     Target("anasod_fig6", "figure", qf.curves_figure(ANASOD_FIG6_ROWS, "ANASOD Fig. 6: LS vs ANASOD-LS", ANASOD),
            (Queries(ANASOD, ANASOD_TABLE6_COMPUTED, ("summary.json", "history.csv")),)),
     # ------------------------------------------------------------------ BANAT (seed 003): the cell-based NB201 arm
