@@ -255,6 +255,13 @@ ROW_SETTINGS = {
     "anasod_table3": {"nb201-darts", "nb201-gaea", "nb201-dnas"},
     "hepnas_table4": {"nb201-darts", "nb201-c10", "nb201-fewshot", "nb201-hepnas", "nb201-hepnas-c100"},
     "thesis_table4_5": {"trellis-cityscapes"},  # Cityscapes (the demo: generated shapes)
+    # seed 002 in the DARTS space: Table 1 CIFAR-10, Table 2 CIFAR-100, Table 3 the CIFAR-10 cell on ImageNet;
+    # Tables 5, 7 (batch 96) and 6 (batch 256, §4.5) on both CIFARs, Table 8 on CIFAR-100 only
+    "hepnas_table1": {"darts-hepnas"}, "hepnas_table2": {"darts-hepnas-c100"},
+    "hepnas_table3": {"darts-hepnas"},  # searched on CIFAR-10 (its ImageNet retrain is a Retrains need)
+    **{t: {"darts-hepnas", "darts-hepnas-c100"} for t in ("hepnas_table5", "hepnas_table7")},
+    "hepnas_table6": {"darts-hepnas-b256", "darts-hepnas-c100-b256"}, "hepnas_table8": {"darts-hepnas-c100"},
+    "hepnas_fig2": {"darts-hepnas"},
 }
 # (epochs, batch, lr, weight decay) of each setting's search in the paper preset, as the seeds print them.
 SEARCH_PROTOCOL = {
