@@ -71,8 +71,8 @@ def _tiny_pooling_config(tmp: Path, methods: dict) -> Path:
     cfg["results_dir"] = str(tmp / "results")
     cfg["methods"].update(methods)
     pool = cfg["presets"]["demo"]["pooling"]
-    pool.update(train_images=160, seeds=[0])
-    pool["search"].update(epochs=3, batch_size=16)
+    pool.update(train_images=128, seeds=[0])  # 2 epochs of 4 steps (a 64-image train half): cheap, several paths
+    pool["search"].update(epochs=2, batch_size=16)
     pool["evaluation"].update(val_images=40, test_images=40, batch_size=40)
     path = tmp / "config.yaml"
     path.write_text(yaml.safe_dump(cfg))

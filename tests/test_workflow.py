@@ -19,17 +19,17 @@ def tiny_config(tmp: Path) -> Path:
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     cfg["preset"] = "demo"
     pool = cfg["presets"]["demo"]["pooling"]
-    pool.update(train_images=160, seeds=[0], standalone_archs=["24", "34"])
+    pool.update(train_images=96, seeds=[0], standalone_archs=["24", "34"])
     pool["standalone"].update(epochs=1, batch_size=32)
     pool["warmup"].update(epochs=1, batch_size=32)
     pool["search"].update(epochs=2, batch_size=32)
     pool["tree"]["val_batch"] = 16
     pool["evaluation"].update(val_images=40, test_images=40, batch_size=40)
     ch5 = cfg["presets"]["demo"]["pooling-ch5"]  # the Chapter 5 setting pooling_uniform_tau reads
-    ch5.update(train_images=160, seeds=[0], evaluation=dict(pool["evaluation"]))
+    ch5.update(train_images=96, seeds=[0], evaluation=dict(pool["evaluation"]))
     ch5["search"].update(epochs=2, batch_size=32)
     nb = cfg["presets"]["demo"]["nb-macro"]
-    nb.update(train_images=160, seeds=[0], standalone_archs=["22212220"])
+    nb.update(train_images=96, seeds=[0], standalone_archs=["22212220"])
     nb["standalone"].update(epochs=1, batch_size=32)
     nb["warmup"].update(epochs=1, batch_size=32)
     nb["search"].update(epochs=2, batch_size=32)
@@ -111,7 +111,7 @@ def test_search_under_torchrun_two_cpu_ranks(tmp_path):
     cfg["preset"] = "demo"
     resolved = resolve(cfg)
     pool = resolved["pooling"]
-    pool.update(train_images=160)
+    pool.update(train_images=96)
     pool["search"].update(epochs=1, batch_size=32)
     pool["evaluation"].update(val_images=40, batch_size=40)
     path = tmp_path / "config.json"
