@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     sp.add_argument("--json", action="store_true", help="print JSON instead of tables")
     sp.add_argument("--quick", action="store_true", help="shorter runs; skips the N=15,625 tree")
-    sp.add_argument("--spaces", nargs="+", default=["pooling", "nb-macro", "nb201"])
+    sp.add_argument("--spaces", nargs="+", default=["pooling", "nb-macro", "nb201", "darts"])
     sp.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's own)")
     sp.add_argument("--out", help="also write the output (JSON with --json) to this file")
     sp.add_argument("--imagenet", action="store_true",

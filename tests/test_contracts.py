@@ -136,3 +136,41 @@ def test_space_names_indices_and_a_forward_pass(name):
         own = sum(p.numel() for p in space.build_network(arch, 10, 0.125).parameters())
         if space.network_is_subnet:  # a path of the supernet cannot own more weights than the supernet
             assert own <= sum(p.numel() for p in supernet.parameters())
+
+
+def _differentiable_runs():
+    """(setting, method) of every differentiable search the demo preset runs."""
+    from nasrepro import config
+
+    from nasrepro import catalogue
+
+    cfg = config.resolve(config.load("config/config.yaml", {"preset": "demo"}))
+    return cfg, sorted({(n.setting, m) for t in catalogue.TARGETS for n in t.needs
+                        if isinstance(n, (catalogue.Runs, catalogue.Files)) and cfg.get(n.setting)
+                        for m in catalogue.run_methods(cfg, n.setting, n.methods)
+                        if "differentiable" in cfg["methods"][m]})
+
+
+@pytest.mark.parametrize("setting,method", _differentiable_runs()[1])
+def test_every_relaxed_network_the_demo_searches_scores_and_samples_its_cells(setting, method):
+    """The differentiable job reads ``log_likelihood`` of each ranked cell and ``sample_weights`` of each
+    epoch's weights from the relaxed network of any space (Ch. 2's resolutions, NB201, DARTS)."""
+    from nasrepro.config import space_config, space_of
+    from nasrepro.jobs.differentiable import relaxed_model
+
+    cfg = _differentiable_runs()[0]
+    scfg = space_config(cfg, setting)
+    torch.manual_seed(0)
+    model = relaxed_model(get_space(space_of(cfg, setting)), scfg, method, cfg["methods"][method]["differentiable"], 10)
+    with torch.no_grad():
+        for p in model.arch_parameters():
+            p.copy_(torch.rand_like(p) + 0.1)
+    arch = model.derive()
+    w = model.arch_weights().detach().double().numpy()
+    if w.ndim == 2 and w.shape[0] == len(arch):  # one row per decision: the product of the chosen weights
+        assert model.log_likelihood(arch) == pytest.approx(float(np.log([w[i, a] for i, a in enumerate(arch)]).sum()))
+    else:
+        assert np.isfinite(model.log_likelihood(arch))
+    drawn = model.sample_weights(w, np.random.default_rng(0))
+    assert len(drawn) == len(arch)
+    assert model.log_likelihood(drawn) > -np.inf

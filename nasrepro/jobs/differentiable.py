@@ -42,6 +42,19 @@ def is_differentiable(method: dict) -> bool:
     return "differentiable" in method
 
 
+def relaxed_model(space, scfg: dict, method_name: str, options: dict, num_classes: int):
+    """The setting's relaxed network for a method's ``differentiable`` options (its network keys; GAEA's
+    exponentiated update keeps the weights themselves on the simplex)."""
+    network = {**(scfg.get("network") or {}), **{k: options[k] for k in NETWORK_KEYS if k in options}}
+    if ArchOptimConfig.from_dict(options).update == "exponentiated":
+        network["parametrisation"] = "simplex"
+    try:
+        return space.build_relaxed(num_classes, scfg["width"], **network)
+    except TypeError as exc:  # an option of another space's relaxation
+        raise ConfigError(f"methods.{method_name}.differentiable: space {space.name!r} does not take "
+                          f"{sorted(network)} ({exc})") from None
+
+
 def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, out_dir: str | Path,
                        log: Callable = print) -> dict:
     out_dir = Path(out_dir)
@@ -59,14 +72,7 @@ def run_differentiable(cfg: dict, space_name: str, method_name: str, seed: int, 
     if hep is not None:  # HEP-NAS's own schedule: its supernet epochs plus every stage's distillation epochs
         optim = replace(optim, epochs=hep.total_epochs)
     rng = seed_everything(seed)
-    network = {**(scfg.get("network") or {}), **{k: options[k] for k in NETWORK_KEYS if k in options}}
-    if arch_cfg.update == "exponentiated":
-        network["parametrisation"] = "simplex"  # GAEA keeps the weights themselves on the simplex
-    try:
-        model = space.build_relaxed(split.num_classes, scfg["width"], **network)
-    except TypeError as exc:  # an option of another space's relaxation
-        raise ConfigError(f"methods.{method_name}.differentiable: space {space.name!r} does not take "
-                          f"{sorted(network)} ({exc})") from None
+    model = relaxed_model(space, scfg, method_name, options, split.num_classes)
     train = make_loader(scfg, split.train, optim.batch_size, runtime, seed, augment=True)
     val = make_loader(scfg, split.val, optim.batch_size, runtime, seed + 10_000, augment=False)
     fingerprint = training_fingerprint("search", scfg, {k: v for k, v in method.items() if k != "label"}, seed)

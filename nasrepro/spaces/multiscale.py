@@ -31,7 +31,8 @@ from torch import nn
 from nasrepro.errors import ConfigError
 from nasrepro.spaces.base import Arch, Supernet
 from nasrepro.spaces.pooling import RESNET20, BasicBlock
-from nasrepro.spaces.relaxed import PARAMETRISATIONS  # one list of the relaxations' parametrisations
+from nasrepro.spaces.relaxed import (PARAMETRISATIONS,  # one list of the relaxations' parametrisations
+                                     log_likelihood_per_decision, sample_per_decision)
 from nasrepro.spaces.resolution import BLOCKS, RESOLUTIONS, ResolutionSupernet
 
 SHARING = ("shared", "same-init", "random-init")
@@ -103,3 +104,12 @@ class MultiScaleSupernet(Supernet):
     def derive(self) -> Arch:
         """The final architecture: the resolution with the largest alpha per layer (§2.3.4)."""
         return tuple(int(r) for r in self.alpha.detach().argmax(dim=-1).tolist())
+
+    @staticmethod
+    def sample_weights(w, rng) -> Arch:
+        """A resolution per block drawn from [9, 3] weights."""
+        return sample_per_decision(w, BLOCKS, rng)
+
+    def log_likelihood(self, arch: Arch) -> float:
+        """log of the product over blocks of the weight of ``arch``'s resolution (floored at 1e-12)."""
+        return log_likelihood_per_decision(self.arch_weights().detach().double().cpu().numpy(), arch)

@@ -30,7 +30,8 @@ import torch
 from nasrepro.nb201_cells import EDGES, NUM_EDGES, NUM_NODES, OPS
 from nasrepro.spaces.base import Arch
 from nasrepro.spaces.nb201 import NB201Supernet, SearchCell
-from nasrepro.spaces.relaxed import CATEGORICALS, PARAMETRISATIONS, RelaxedSupernet  # noqa: F401  (re-exported)
+from nasrepro.spaces.relaxed import (CATEGORICALS, PARAMETRISATIONS, RelaxedSupernet,  # noqa: F401  (re-exported)
+                                     log_likelihood_per_decision, sample_per_decision)
 
 NUM_OPS = len(OPS)
 
@@ -87,9 +88,8 @@ class MixedOpNB201(RelaxedSupernet):
     @staticmethod
     def sample_weights(w: np.ndarray, rng: np.random.Generator) -> Arch:
         """A cell drawn edge by edge from [6, 5] weights (ANASOD-DNAS Alg. 1 line 7)."""
-        return tuple(int(rng.choice(NUM_OPS, p=row / row.sum())) for row in w)
+        return sample_per_decision(w, NUM_EDGES, rng)
 
     def log_likelihood(self, arch: Arch) -> float:
         """log of the product over edges of the weight of ``arch``'s operation (floored at 1e-12)."""
-        w = self.arch_weights().detach().double().cpu().numpy()
-        return float(np.log(np.maximum(w[np.arange(len(arch)), list(arch)], 1e-12)).sum())
+        return log_likelihood_per_decision(self.arch_weights().detach().double().cpu().numpy(), arch)

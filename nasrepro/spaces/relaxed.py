@@ -20,6 +20,18 @@ CATEGORICALS = ("per-edge", "shared")
 PARAMETRISATIONS = ("softmax", "simplex")
 
 
+def sample_per_decision(w: np.ndarray, decisions: int, rng: np.random.Generator) -> Arch:
+    """One choice per decision drawn from weights [decisions, choices] (a shared [choices] row broadcasts)."""
+    w = np.broadcast_to(np.asarray(w, dtype=np.float64), (decisions, np.shape(w)[-1]))
+    return tuple(int(rng.choice(w.shape[1], p=row / row.sum())) for row in w)
+
+
+def log_likelihood_per_decision(w: np.ndarray, arch: Arch) -> float:
+    """log of the product over decisions of the weight of ``arch``'s choice (floored at 1e-12)."""
+    w = np.broadcast_to(np.asarray(w, dtype=np.float64), (len(arch), np.shape(w)[-1]))
+    return float(np.log(np.maximum(w[np.arange(len(arch)), list(arch)], 1e-12)).sum())
+
+
 class RelaxedSupernet(Supernet):
     """``net`` (a single-path supernet) plus architecture weights over a mask of shape ``mask_shape`` (the last
     axis: the operations)."""

@@ -57,7 +57,7 @@ import numpy as np
 import torch
 from torch import nn
 
-DEFAULT_SPACES = ("pooling", "nb-macro", "nb201")
+DEFAULT_SPACES = ("pooling", "nb-macro", "nb201", "darts")
 TREE_SIZES = (36, 6561, 15625)
 TREE_IMAGES, TREE_CLASSES = 64, 10
 H100_TARGET_IMAGES_PER_S = 25_000.0
@@ -299,11 +299,12 @@ def _train_variants(space, runtime, settings: Settings, width: float, rng: np.ra
     return {"result": out, "model": sup.model}
 
 
-def _mixed_op_step(space, runtime, settings: Settings, width: float, single_path_ms: float,
+def _mixed_op_step(space, runtime, settings: Settings, width: float, single_path_ms: float | None,
                    log: Callable[[str], None]) -> dict | None:
     """Step time of the space's DARTS-style relaxation (issue 19: every operation of every edge runs), the
     weight step alone and with the architecture step of bi-level training, against the single-path
-    supernet's step at the same width and batch; None for a space without a relaxation."""
+    supernet's step at the same width and batch (when given), and a no-grad forward (what a distillation
+    teacher costs HEP-NAS); None for a space without a relaxation."""
     from nasrepro.data.loader import BatchCycler
     from nasrepro.errors import ConfigError
     from nasrepro.training.bilevel import ArchOptimConfig, BilevelTrainer
@@ -330,13 +331,91 @@ def _mixed_op_step(space, runtime, settings: Settings, width: float, single_path
         sync_device(runtime.device)
         return (time.perf_counter() - t0) / steps
 
+    def forward(steps: int) -> float:
+        relaxed.eval()
+        sync_device(runtime.device)
+        t0 = time.perf_counter()
+        with torch.no_grad(), runtime.autocast():
+            for _ in range(steps):
+                relaxed(next(val_batches)[0])
+        sync_device(runtime.device)
+        relaxed.train()
+        return (time.perf_counter() - t0) / steps
+
     run(2, True)  # warm-up
     weight = median([run(settings.steps, False) for _ in range(settings.repeats)])
     bilevel = median([run(settings.steps, True) for _ in range(settings.repeats)])
-    out = {"weight_step_ms": weight * 1e3, "bilevel_step_ms": bilevel * 1e3,
-           "weight_step_ratio": weight * 1e3 / single_path_ms, "bilevel_step_ratio": bilevel * 1e3 / single_path_ms}
-    log(f"  mixed-op: weight step {out['weight_step_ms']:.1f} ms ({out['weight_step_ratio']:.2f}x the single path), "
-        f"bi-level step {out['bilevel_step_ms']:.1f} ms ({out['bilevel_step_ratio']:.2f}x)")
+    fwd = median([forward(settings.steps) for _ in range(settings.repeats)])
+    out = {"batch": settings.batch, "width": width, "ops_per_edge": int(relaxed.rows().shape[-1]),
+           "weight_step_ms": weight * 1e3, "bilevel_step_ms": bilevel * 1e3, "forward_ms": fwd * 1e3}
+    if single_path_ms:
+        out.update(weight_step_ratio=weight * 1e3 / single_path_ms, bilevel_step_ratio=bilevel * 1e3 / single_path_ms)
+    log(f"  mixed-op: weight step {out['weight_step_ms']:.1f} ms"
+        + (f" ({out['weight_step_ratio']:.2f}x the single path)" if single_path_ms else "")
+        + f", bi-level step {out['bilevel_step_ms']:.1f} ms"
+        + (f" ({out['bilevel_step_ratio']:.2f}x)" if single_path_ms else "") + f", forward {fwd * 1e3:.1f} ms")
+    return out
+
+
+# The DARTS space has no enumerable population (no single-path variants, samplers or trees): the bench times
+# its relaxed search network and its evaluation network, which HEP-NAS's projections price.
+DARTS_CPU_WIDTH = 0.25  # CPU: the 8-cell search network at C = 4 (full width: seconds per bi-level step)
+
+
+def _darts_costs(space, runtime, settings: Settings, log: Callable[[str], None]) -> dict:
+    from nasrepro.data.loader import BatchCycler
+    from nasrepro.tools.protocol import paper_section
+
+    width = 1.0 if runtime.device.type == "cuda" else DARTS_CPU_WIDTH
+    mixed = _mixed_op_step(space, runtime, settings, width, None, log)
+    network = dict(paper_section("darts-hepnas")[1]["standalone"].get("network") or {})
+    arch = space.sample(np.random.default_rng(0))[0]
+    torch.manual_seed(0)
+    trainer = timing_trainer(space.standalone_model(arch, 10, 1.0, **network), [arch], runtime, settings.batch)
+    batches = BatchCycler(_synthetic_loader(runtime, settings.images, settings.batch, 3, augment=True))
+
+    def run(steps: int) -> float:
+        sync_device(runtime.device)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            x, y = next(batches)
+            trainer.train_step(x, y, [0])
+        sync_device(runtime.device)
+        return (time.perf_counter() - t0) / steps
+
+    run(1)  # warm-up
+    step = median([run(settings.steps) for _ in range(settings.repeats)])
+    log(f"  evaluation network {network}: {step * 1e3:.1f} ms per step at batch {settings.batch}")
+    return {"population": space.size(), "train": {"batch": settings.batch, "width": width, "mixed_op": mixed},
+            "evaluation": {"network": network, "batch": settings.batch, "step_ms": step * 1e3,
+                           "images_per_s": settings.batch / step}}
+
+
+# HEP-NAS's paper runs projected from the measured relaxed steps: space -> (setting, method)
+HEPNAS_PROJECTIONS = {"nb201": ("nb201-hepnas", "hepnas"), "darts": ("darts-hepnas", "hepnas-darts")}
+
+
+def _hepnas_projections(result: dict, spaces) -> dict:
+    from nasrepro.tools.schedule_projection import (StepCosts, paper_evaluation_projection,
+                                                    paper_hepnas_projection)
+
+    out = {}
+    for space in spaces:
+        measured = result.get("darts") if space.name == "darts" else result["spaces"].get(space.name)
+        mixed = (measured or {}).get("train", {}).get("mixed_op")
+        if space.name not in HEPNAS_PROJECTIONS or not mixed:
+            continue
+        setting, method = HEPNAS_PROJECTIONS[space.name]
+        b = mixed["batch"]
+        costs = StepCosts(bilevel=mixed["bilevel_step_ms"] / 1e3 / b, weight=mixed["weight_step_ms"] / 1e3 / b,
+                          forward=mixed["forward_ms"] / 1e3 / b)
+        at = {"batch": b, "width": mixed["width"]}
+        out[f"{setting} search"] = {**paper_hepnas_projection(setting, method, space.edges(), mixed["ops_per_edge"],
+                                                              costs), "measured_at": at}
+        ev = measured.get("evaluation")
+        if ev:
+            out[f"{setting} evaluation"] = {**paper_evaluation_projection(setting, ev["step_ms"] / 1e3 / ev["batch"]),
+                                            "measured_at": {"batch": ev["batch"], "width": 1.0}}
     return out
 
 
@@ -738,6 +817,9 @@ def _run_bench(device, spaces, quick, log, tree_sizes, settings, threads) -> dic
     result["trees"] = tree_results
     for space in space_objs:
         log(f"bench {space.name}")
+        if space.name == "darts":
+            result["darts"] = _darts_costs(space, runtime, settings, log)  # not a population: no train variants
+            continue
         if dev.type == "cuda":
             torch.cuda.reset_peak_memory_stats(dev)
         rng = np.random.default_rng(0)
@@ -780,6 +862,7 @@ def _run_bench(device, spaces, quick, log, tree_sizes, settings, threads) -> dic
         setting: _projection(paper_protocol(setting, method), result["spaces"][setting]["train"])
         for setting, method in PROJECTIONS.items() if setting in result["spaces"]
     }
+    result["hepnas_projections"] = _hepnas_projections(result, space_objs)
     result["checks"] = _checks(result)
     result["meta"]["bench_seconds"] = time.perf_counter() - t_start
     return _jsonable(result)
@@ -883,6 +966,28 @@ def format_bench(result: dict) -> str:
                 for k, p in result["projections"].items()]
         out += _table(["search", "warm-up", "search", "total", "measured at"], rows)
         for k, p in result["projections"].items():
+            out.append(f"  {k}: {p['description']}")
+    mixed = {name: s["train"]["mixed_op"] for name, s in [*spaces.items(), ("darts", result.get("darts") or {"train": {}})]
+             if s["train"].get("mixed_op")}
+    if mixed:
+        out += ["", "Mixed-op (DARTS-style relaxation: every operation of every edge) steps; ratio to the single-path "
+                    "supernet step above"]
+        ratio = lambda v, key: f"{v[key]:.2f}" if key in v else "-"  # the DARTS space has no single path here
+        rows = [[name, v["batch"], v["width"], f"{v['weight_step_ms']:.1f}", ratio(v, "weight_step_ratio"),
+                 f"{v['bilevel_step_ms']:.1f}", ratio(v, "bilevel_step_ratio"), f"{v['forward_ms']:.1f}"]
+                for name, v in mixed.items()]
+        out += _table(["space", "batch", "width", "weight step ms", "ratio", "bi-level step ms", "ratio", "forward ms"], rows)
+    if result.get("darts", {}).get("evaluation"):
+        ev = result["darts"]["evaluation"]
+        out.append(f"  DARTS evaluation network {ev['network']}: {ev['step_ms']:.1f} ms per step at batch {ev['batch']} "
+                   f"({ev['images_per_s']:.0f} img/s)")
+    if result.get("hepnas_projections"):
+        out += ["", "Projected wall time of HEP-NAS's paper runs (schedule of training.hepnas priced by the measured "
+                    "per-image costs; at a reduced width a lower bound)"]
+        rows = [[k, _fmt_s(p["total_s"]), f"batch {p['measured_at']['batch']}, width {p['measured_at']['width']}"]
+                for k, p in result["hepnas_projections"].items()]
+        out += _table(["run", "total", "measured at"], rows)
+        for k, p in result["hepnas_projections"].items():
             out.append(f"  {k}: {p['description']}")
     out += ["", "Targets: " + ", ".join(f"{k} {'ok' if v else ('n/a' if v is None else 'MISSED')}"
                                         for k, v in result["checks"].items())]

@@ -32,18 +32,26 @@ class Protocol:
         return asdict(self)
 
 
-def paper_protocol(setting: str, method: str, config: str | Path = DEFAULT_CONFIG) -> Protocol:
-    """The paper preset's protocol for ``method`` in ``setting``."""
+def paper_section(setting: str, config: str | Path = DEFAULT_CONFIG) -> tuple[dict, dict]:
+    """(the resolved paper preset, its ``setting`` section)."""
     from nasrepro import config as cfgmod
-    from nasrepro import methods
-    from nasrepro.samplers import sampler_class
 
     path = Path(config)
     if not path.exists():
         raise ConfigError(f"bench projections read the paper preset from {path}, which is missing; run from the "
                           "repository root or pass --config")
     resolved = cfgmod.resolve(cfgmod.load(path, {"preset": "paper"}))
-    scfg, method_cfg = cfgmod.space_config(resolved, setting), cfgmod.method_config(resolved, method)
+    return resolved, cfgmod.space_config(resolved, setting)
+
+
+def paper_protocol(setting: str, method: str, config: str | Path = DEFAULT_CONFIG) -> Protocol:
+    """The paper preset's protocol for ``method`` in ``setting``."""
+    from nasrepro import config as cfgmod
+    from nasrepro import methods
+    from nasrepro.samplers import sampler_class
+
+    resolved, scfg = paper_section(setting, config)
+    method_cfg = cfgmod.method_config(resolved, method)
     train = scfg.get("train_images") or TRAIN_IMAGES[scfg["dataset"]]
     plan = methods.phases(method_cfg, scfg)
     rewarded = sum(p.fraction for p in plan if p.mode != "uniform") if sampler_class(method_cfg["sampler"]).uses_reward else 0.0
