@@ -50,3 +50,20 @@ def test_paper_projections_follow_the_paper_preset():
     nb = paper_hepnas_projection("nb201-hepnas", "hepnas", NB201_EDGES, 5, costs)
     assert [s["sub_supernets"] for s in nb["stages"]] == [2, 4, 8]
     assert nb["supernet_s"] == pytest.approx(30 * 25_000 * 1e-3)
+
+
+def test_bench_prices_the_projections_per_image_from_its_measured_steps():
+    """``nasrepro bench`` turns each measured step (ms at its batch) into seconds per image for the schedule."""
+    from nasrepro.tools.bench import _hepnas_projections
+
+    nb201_step = {"batch": 16, "width": 1.0, "ops_per_edge": 5, "weight_step_ms": 320.0, "bilevel_step_ms": 800.0,
+                  "forward_ms": 96.0}
+    darts_step = {**nb201_step, "width": 0.25, "ops_per_edge": 8}
+    result = {"spaces": {"nb201": {"train": {"mixed_op": nb201_step}}},
+              "darts": {"train": {"mixed_op": darts_step}, "evaluation": {"batch": 16, "step_ms": 1600.0}}}
+    got = _hepnas_projections(result, [get_space("nb201"), get_space("darts")])
+    per_image = StepCosts(bilevel=0.05, weight=0.02, forward=0.006)  # 800 / 320 / 96 ms over 16 images
+    want = paper_hepnas_projection("nb201-hepnas", "hepnas", NB201_EDGES, 5, per_image)
+    assert got["nb201-hepnas search"]["total_s"] == pytest.approx(want["total_s"])
+    assert got["darts-hepnas search"]["measured_at"] == {"batch": 16, "width": 0.25}
+    assert got["darts-hepnas evaluation"]["total_s"] == pytest.approx(600 * 50_000 * 0.1)  # 1.6 s / 16 images
