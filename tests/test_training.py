@@ -167,15 +167,19 @@ def test_a_checkpoint_of_another_configuration_is_not_resumed(tmp_path):
     assert torch.equal(weights(other), weights(fresh))  # nothing of the old run was loaded
 
 
-@pytest.mark.parametrize("nesterov", [False, True])
-def test_our_sgd_steps_exactly_as_torch_sgd(nesterov):
-    from nasrepro.training.optim import SGD
+@pytest.mark.parametrize("name, kwargs", [
+    ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=False)),
+    ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True)),
+    ("Adam", dict(lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)),  # HEP-NAS's alpha optimiser
+])
+def test_our_optimisers_step_exactly_as_torch_s(name, kwargs):
+    from nasrepro.training import optim
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
     twin = copy.deepcopy(model)
-    kwargs = dict(lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=nesterov)
-    ours, ref = SGD(model.parameters(), **kwargs), torch.optim.SGD(twin.parameters(), **kwargs)
+    start = [p.detach().clone() for p in model.parameters()]
+    ours, ref = getattr(optim, name)(model.parameters(), **kwargs), getattr(torch.optim, name)(twin.parameters(), **kwargs)
     x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
     for _ in range(4):
         for net, opt in ((model, ours), (twin, ref)):
@@ -184,7 +188,12 @@ def test_our_sgd_steps_exactly_as_torch_sgd(nesterov):
             opt.step()
     for a, b in zip(model.parameters(), twin.parameters()):
         assert torch.equal(a, b)
-    assert ours.state_dict()["state"].keys() == ref.state_dict()["state"].keys()
+    assert not all(torch.equal(a, b) for a, b in zip(model.parameters(), start))  # the steps did move the weights
+    mine, theirs = ours.state_dict()["state"], ref.state_dict()["state"]
+    assert mine.keys() == theirs.keys()
+    for k in mine:
+        for key in theirs[k]:
+            assert torch.equal(torch.as_tensor(mine[k][key]), torch.as_tensor(theirs[k][key])), (k, key)
 
 
 @pytest.mark.workflow  # a fresh interpreter: the compiler must not be loaded already
@@ -192,9 +201,15 @@ def test_a_training_job_never_imports_the_compiler():
     import subprocess
     import sys
 
-    code = ("import sys\n"
+    code = ("import sys, torch\n"
             "from nasrepro.testing import tiny_trainer\n"
+            "from nasrepro.training.optim import Adam\n"
             "tiny_trainer(epochs=1).run()\n"
+            "w = torch.zeros(3, requires_grad=True)\n"
+            "opt = Adam([w], lr=0.1)\n"
+            "w.sum().backward()\n"
+            "opt.step()\n"  # the architecture step of every differentiable search
+            "assert float(w[0]) != 0.0\n"
             "print('torch._dynamo' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -39,7 +39,7 @@ from nasrepro.data.loader import BatchCycler, DeviceLoader
 from nasrepro.errors import ConfigError, TrainingDiverged
 from nasrepro.io import resumable_state, save_checkpoint
 from nasrepro.runtime import Runtime
-from nasrepro.training.optim import OptimConfig, make_optimizer
+from nasrepro.training.optim import Adam, OptimConfig, make_optimizer
 
 ARCH_UPDATES = ("adam", "exponentiated")
 SIMPLEX_FLOOR = 1e-5
@@ -91,11 +91,14 @@ class BilevelTrainer:
         self.total_steps = optim.epochs * len(train)
         self.opt, self.sched = make_optimizer(self.model, optim, self.total_steps,
                                               params=self.model.weight_parameters())
-        self.arch_opt = (torch.optim.Adam(self.model.arch_parameters(), lr=arch.lr, betas=arch.betas,
-                                          weight_decay=arch.weight_decay) if arch.update == "adam" else None)
+        self.arch_opt = self._arch_optimizer() if arch.update == "adam" else None
         self.history: list[dict] = []
         self.start_epoch = 0
         self.elapsed = 0.0
+
+    def _arch_optimizer(self) -> Adam:
+        return Adam(self.model.arch_parameters(), lr=self.arch.lr, betas=self.arch.betas,
+                    weight_decay=self.arch.weight_decay)
 
     def arch_step(self, images: torch.Tensor, labels: torch.Tensor,
                   train_batch: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
@@ -251,8 +254,7 @@ class BilevelTrainer:
         child.opt.load_state_dict(self.opt.state_dict())
         child.sched.load_state_dict(self.sched.state_dict())
         if self.arch_opt is not None:
-            child.arch_opt = torch.optim.Adam(child.model.arch_parameters(), lr=self.arch.lr, betas=self.arch.betas,
-                                              weight_decay=self.arch.weight_decay)
+            child.arch_opt = child._arch_optimizer()
             child.arch_opt.load_state_dict(self.arch_opt.state_dict())
         child.val = BatchCycler(self.val.loader)
         child.val.load_state_dict(self.val.state_dict())

@@ -67,23 +67,39 @@ def keep_compiler_unloaded() -> None:
                 setattr(attr.__wrapped__, "__dynamo_disable", attr.__wrapped__)
 
 
-class SGD(torch.optim.SGD):
-    """torch's SGD, whose ``step`` skips the compiler's graph-break wrapper while nothing is compiled.
+class _PlainStep:
+    """An optimiser whose ``step`` skips the compiler's graph-break wrapper while nothing is compiled.
 
-    ``torch.optim.SGD.step`` is wrapped so that a compiled graph breaks around it; the wrapper imports
-    ``torch._dynamo`` on its first call (about a second of every job's start-up) and otherwise only runs
-    the update under ``torch.no_grad()``, which is what this does. With the compiler loaded (``compile:
-    true``) torch's own step runs. The update is torch's, so results are bit-identical (tested)."""
+    torch wraps ``SGD.step`` and ``Adam.step`` so that a compiled graph breaks around them; the wrapper
+    imports ``torch._dynamo`` on its first call (about a second of every job's start-up) and otherwise only
+    runs the update under ``torch.no_grad()``, which is what this does. With the compiler loaded (``compile:
+    true``) or a differentiable optimiser, torch's own step runs. The update is torch's, so results are
+    bit-identical (tested)."""
+
+    _torch_class: type[torch.optim.Optimizer]
 
     @torch.no_grad()
     def _plain_step(self, closure=None):
-        return torch.optim.SGD.step.__wrapped__(self, closure)
+        return self._torch_class.step.__wrapped__(self, closure)
 
     def step(self, closure=None):
         if "torch._dynamo" in sys.modules or self.defaults["differentiable"] or \
-                not hasattr(torch.optim.SGD.step, "__wrapped__"):
-            return super().step(closure)
+                not hasattr(self._torch_class.step, "__wrapped__"):
+            return self._torch_class.step(self, closure)
         return self._plain_step(closure)  # torch's step runs a closure under enable_grad itself
+
+
+class SGD(_PlainStep, torch.optim.SGD):
+    """torch's SGD without the compiler's import on its first step (``_PlainStep``)."""
+
+    _torch_class = torch.optim.SGD
+
+
+class Adam(_PlainStep, torch.optim.Adam):
+    """torch's Adam (the architecture parameters' optimiser of DARTS and HEP-NAS) without the compiler's
+    import on its first step (``_PlainStep``)."""
+
+    _torch_class = torch.optim.Adam
 
 
 def make_optimizer(model: nn.Module, cfg: OptimConfig, total_steps: int, params=None):
