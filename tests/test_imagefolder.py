@@ -5,6 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
+from nasrepro.data.colour import ColourJitter
 from nasrepro.data.imagefolder import ImageFolderLoader
 from nasrepro.errors import DataError
 
@@ -20,9 +21,10 @@ def folder(tmp_path):
     return tmp_path
 
 
-def test_batches_are_deterministic_and_match_random_access(folder):
-    a = ImageFolderLoader(folder, batch_size=4, augment=True, seed=3, resolution=32, workers=0)
-    b = ImageFolderLoader(folder, batch_size=4, augment=True, seed=3, resolution=32, workers=2)
+@pytest.mark.parametrize("jitter", [None, ColourJitter(0.4, 0.4, 0.4, 0.2)])
+def test_batches_are_deterministic_and_match_random_access(folder, jitter):
+    a = ImageFolderLoader(folder, batch_size=4, augment=True, seed=3, resolution=32, workers=0, colour_jitter=jitter)
+    b = ImageFolderLoader(folder, batch_size=4, augment=True, seed=3, resolution=32, workers=2, colour_jitter=jitter)
     assert len(a) == 3 and a.num_classes == 3
     streamed = list(a.iterate(1))
     for i, ((x, y), (x2, y2)) in enumerate(zip(streamed, b.iterate(1))):
@@ -33,6 +35,12 @@ def test_batches_are_deterministic_and_match_random_access(folder):
     assert [torch.equal(x, x2) for (x, _), (x2, _) in zip(a.iterate(0), a.iterate(1))] != [True] * 3
     resumed = list(a.iterate(1, start=2))
     assert len(resumed) == 1 and torch.equal(resumed[0][0], streamed[2][0])
+    if jitter is not None:  # the colours moved, the geometry did not: undo the normalisation and compare
+        plain = ImageFolderLoader(folder, batch_size=4, augment=True, seed=3, resolution=32, workers=0)
+        (x, _), (p, _) = a.batch(1, 1), plain.batch(1, 1)
+        mean, std = a.mean, a.std
+        expected = a.jitter(p * std + mean, 1, list(range(4, 8))).sub(mean).div(std)
+        assert torch.allclose(x, expected, atol=1e-5) and not torch.allclose(x, p, atol=1e-2)
 
 
 def test_ranks_split_every_global_batch(folder):

@@ -20,6 +20,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from nasrepro.data.colour import ColourJitter, JitterStream
 from nasrepro.data.imagefolder import IMAGENET_MEAN, IMAGENET_STD, FolderOrder, batch_count
 from nasrepro.data.loader import derive_seed
 from nasrepro.errors import ConfigError
@@ -49,7 +50,7 @@ class DaliFolderLoader(FolderOrder):
 
     def __init__(self, folder, rows, batch_size: int, device="cpu", augment: bool = False, seed: int = 0,
                  resolution: int = 224, drop_last: bool = True, shuffle: bool = True, channels_last: bool = False,
-                 threads: int = 2, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+                 threads: int = 2, mean=IMAGENET_MEAN, std=IMAGENET_STD, colour_jitter: ColourJitter | None = None):
         _dali()
         self.folder = folder
         self.rows = np.arange(len(folder.samples)) if rows is None else np.asarray(rows, dtype=np.int64)
@@ -62,6 +63,8 @@ class DaliFolderLoader(FolderOrder):
         self.mean = torch.tensor(mean, device=self.device).view(1, 3, 1, 1)
         self.std = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
         self.backend = "mixed" if self.device.type == "cuda" else "cpu"
+        # colour jitter after DALI's crop and flip, on the device (``nasrepro.data.colour``), as the PIL loader does
+        self.jitter = JitterStream(colour_jitter, self.n, self.seed, self.device) if colour_jitter and augment else None
         self._pipe = self._build(threads)
 
     def __len__(self) -> int:
@@ -118,7 +121,10 @@ class DaliFolderLoader(FolderOrder):
         else:
             images = torch.from_numpy(np.array(out.as_tensor()))[: len(positions)]
         labels = torch.tensor([label for _, label in paths])
-        x = images.to(self.device).float().div_(255.0).sub_(self.mean).div_(self.std)
+        x = images.to(self.device).float().div_(255.0)
+        if self.jitter is not None:
+            x = self.jitter(x, epoch, positions)
+        x = x.sub_(self.mean).div_(self.std)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, labels.to(self.device, dtype=torch.int64)

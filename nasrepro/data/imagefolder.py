@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from nasrepro.data.colour import ColourJitter, JitterStream
 from nasrepro.data.loader import EpochOrder, derive_seed
 from nasrepro.errors import DataError
 
@@ -83,7 +84,7 @@ class ImageFolderLoader(FolderOrder):
     def __init__(self, root: str | Path | None, batch_size: int, device="cpu", augment: bool = False, seed: int = 0,
                  resolution: int = 224, workers: int = 8, drop_last: bool = True, shuffle: bool = True,
                  channels_last: bool = False, rank: int = 0, world: int = 1, mean=IMAGENET_MEAN, std=IMAGENET_STD,
-                 folder=None, rows=None):
+                 folder=None, rows=None, colour_jitter: ColourJitter | None = None):
         from torchvision import datasets, transforms
 
         if folder is None:
@@ -112,6 +113,8 @@ class ImageFolderLoader(FolderOrder):
         self.rank_local = world > 1
         self.mean = torch.tensor(mean, device=self.device).view(1, 3, 1, 1)
         self.std = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
+        # colour jitter on the device, per epoch position (the same draws on every rank)
+        self.jitter = JitterStream(colour_jitter, self.n, self.seed, self.device) if colour_jitter and augment else None
 
     def __len__(self) -> int:
         return batch_count(self.n, self.batch_size, self.drop_last)
@@ -123,8 +126,12 @@ class ImageFolderLoader(FolderOrder):
         share = (stop - start) // self.world
         return start + self.rank * share, start + (self.rank + 1) * share
 
-    def _to_device(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = images.to(self.device, non_blocking=True).float().div_(255.0).sub_(self.mean).div_(self.std)
+    def _to_device(self, images: torch.Tensor, labels: torch.Tensor, epoch: int,
+                   positions: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        x = images.to(self.device, non_blocking=True).float().div_(255.0)
+        if self.jitter is not None:
+            x = self.jitter(x, epoch, positions)
+        x = x.sub_(self.mean).div_(self.std)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, labels.to(self.device, dtype=torch.int64, non_blocking=True)
@@ -133,17 +140,17 @@ class ImageFolderLoader(FolderOrder):
         """Batch ``index`` of ``epoch`` (this rank's part), decoded in this process."""
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range for {len(self)} batches")
-        items = _Positions(self.folder, self.order(epoch), list(range(*self._rank_positions(index))),
-                           self.transform, self.seed, epoch)
+        positions = list(range(*self._rank_positions(index)))
+        items = _Positions(self.folder, self.order(epoch), positions, self.transform, self.seed, epoch)
         images, labels = zip(*(items[i] for i in range(len(items))))
-        return self._to_device(torch.stack(images), torch.tensor(labels))
+        return self._to_device(torch.stack(images), torch.tensor(labels), epoch, positions)
 
     def iterate(self, epoch: int, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """The batches of ``epoch`` from batch ``start`` on, decoded by ``workers`` processes."""
         # Consecutive shares of this rank, chunked by the full share: only the last batch may be smaller.
         positions = [p for i in range(int(start), len(self)) for p in range(*self._rank_positions(i))]
         items = _Positions(self.folder, self.order(epoch), positions, self.transform, self.seed, epoch)
-        loader = DataLoader(items, batch_size=self.batch_size // self.world, num_workers=self.workers,
-                            pin_memory=self.device.type == "cuda")
-        for images, labels in loader:
-            yield self._to_device(images, labels)
+        share = self.batch_size // self.world
+        loader = DataLoader(items, batch_size=share, num_workers=self.workers, pin_memory=self.device.type == "cuda")
+        for i, (images, labels) in enumerate(loader):
+            yield self._to_device(images, labels, epoch, positions[i * share: (i + 1) * share])

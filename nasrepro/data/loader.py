@@ -17,6 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from nasrepro.data.colour import ColourJitter, JitterStream
+
 # Per-channel mean/std on the 0..1 scale, the values used by DARTS / NAS-Bench-201 style code.
 CIFAR10_MEAN = (0.49139968, 0.48215827, 0.44653124)
 CIFAR10_STD = (0.24703233, 0.24348505, 0.26158768)
@@ -108,11 +110,13 @@ class DeviceLoader(EpochOrder):
     ``cutout`` (DARTS §3.2, DeVries and Taylor 2017; 16 on CIFAR) zeroes, after normalisation, a ``cutout`` x
     ``cutout`` square of each augmented image whose centre is uniform over the image (clipped at the borders);
     its centres come from a stream of their own, so the crops and flips are those of a loader without it.
+    ``colour_jitter`` (``nasrepro.data.colour``) jitters each augmented image's colours after the crop and flip,
+    before normalisation, likewise from a stream of its own.
     """
 
     def __init__(self, images_uint8, labels, batch_size: int, device="cpu", augment: bool = False,
                  seed: int = 0, drop_last: bool = True, mean=None, std=None, channels_last: bool = False,
-                 shuffle: bool = True, pad: int = PAD, cutout: int = 0):
+                 shuffle: bool = True, pad: int = PAD, cutout: int = 0, colour_jitter: ColourJitter | None = None):
         images = torch.as_tensor(images_uint8)
         labels = torch.as_tensor(labels)
         if images.dtype != torch.uint8 or images.dim() != 4:
@@ -147,6 +151,9 @@ class DeviceLoader(EpochOrder):
         self.std = torch.as_tensor(std, dtype=torch.float32, device=self.device).reshape(1, c, 1, 1)
         self._plan_cache: tuple[int, dict] | None = None
         self.epoch = 0
+        # per-image colour jitter of the augmented batches (``nasrepro.data.colour``), before normalisation
+        self.jitter = (JitterStream(colour_jitter, self.n, self.seed, self.device)
+                       if colour_jitter is not None and self.augment else None)
 
     def __len__(self) -> int:
         if self.drop_last:
@@ -201,7 +208,10 @@ class DeviceLoader(EpochOrder):
             x = crop_flip(x, p["dy"][sl], p["dx"][sl], p["flip"][sl], self.pad)
             if y.dim() == 3:  # per-pixel labels take the same crop and flip; the padding is void (255)
                 y = (crop_flip(y[:, None] - VOID, p["dy"][sl], p["dx"][sl], p["flip"][sl], self.pad)[:, 0] + VOID)
-        x = x.float().div_(255.0).sub_(self.mean).div_(self.std)
+        x = x.float().div_(255.0)
+        if self.jitter is not None:
+            x = self.jitter(x, epoch, torch.arange(sl.start, sl.stop, device=self.device))
+        x = x.sub_(self.mean).div_(self.std)
         if self.augment and self.cutout:
             x = cutout(x, p["cy"][sl], p["cx"][sl], self.cutout)
         if self.channels_last:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from nasrepro.data.colour import ColourJitter
 from nasrepro.data.datasets import train_val_split
 from nasrepro.data.imagefolder import ImageFolderLoader
 from nasrepro.data.loader import IMAGENET16_PAD, PAD, DeviceLoader, mean_std
@@ -55,9 +56,10 @@ def nas_split(cfg: dict, scfg: dict) -> Split:
 
 
 def make_loader(scfg: dict, source: Source, batch_size: int, runtime: Runtime, seed: int, augment: bool,
-                shuffle: bool = True, drop_last: bool = True, cutout: int = 0) -> DeviceLoader | ImageFolderLoader:
-    """Batches of ``source`` on the runtime's device, augmented there (crop + flip, and ``cutout`` for the
-    in-memory datasets) when ``augment``."""
+                shuffle: bool = True, drop_last: bool = True, cutout: int = 0,
+                colour_jitter: ColourJitter | None = None) -> DeviceLoader | ImageFolderLoader:
+    """Batches of ``source`` on the runtime's device, augmented there (crop + flip, ``colour_jitter``, and
+    ``cutout`` for the in-memory datasets) when ``augment``."""
     if cutout and source.folder is not None:
         raise ConfigError("cutout applies to the in-memory datasets (CIFAR); remove standalone.cutout for an image folder")
     if source.folder is not None and scfg.get("loader", "pil") == "dali":  # JPEGs decoded by DALI (GPU: nvJPEG)
@@ -67,20 +69,21 @@ def make_loader(scfg: dict, source: Source, batch_size: int, runtime: Runtime, s
             raise ConfigError("loader: dali serves one process; under torchrun use loader: pil")
         return DaliFolderLoader(source.folder, source.rows, batch_size, runtime.device, augment=augment, seed=seed,
                                 resolution=scfg.get("resolution", 224), drop_last=drop_last, shuffle=shuffle,
-                                channels_last=runtime.channels_last, threads=min(8, os.cpu_count() or 1))
+                                channels_last=runtime.channels_last, threads=min(8, os.cpu_count() or 1),
+                                colour_jitter=colour_jitter)
     if source.folder is not None:  # ImageNet: decoded by worker processes, each rank its own share
         rank, world = rank_and_world()
         return ImageFolderLoader(None, batch_size, runtime.device, augment=augment, seed=seed,
                                  resolution=scfg.get("resolution", 224), workers=min(8, os.cpu_count() or 1),
                                  drop_last=drop_last, shuffle=shuffle, channels_last=runtime.channels_last,
                                  rank=rank if augment else 0, world=world if augment else 1,
-                                 folder=source.folder, rows=source.rows)
+                                 folder=source.folder, rows=source.rows, colour_jitter=colour_jitter)
     mean, std = mean_std(scfg["dataset"])
     # NB201 crops its 16x16 ImageNet16-120 images with 2-pixel padding (CIFAR: 4).
     pad = IMAGENET16_PAD if scfg["dataset"] == "imagenet16-120" else PAD
     return DeviceLoader(source.images, source.labels, batch_size, runtime.device, augment=augment, seed=seed,
                         drop_last=drop_last, mean=mean, std=std, channels_last=runtime.channels_last,
-                        shuffle=shuffle, pad=pad, cutout=cutout)
+                        shuffle=shuffle, pad=pad, cutout=cutout, colour_jitter=colour_jitter)
 
 
 def eval_loader(scfg: dict, source: Source, batch_size: int, runtime: Runtime) -> DeviceLoader | ImageFolderLoader:

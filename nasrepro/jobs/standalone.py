@@ -11,6 +11,7 @@ import torch
 
 from nasrepro.config import space_config, space_of, training_fingerprint
 from nasrepro.data.source import Source, load_source
+from nasrepro.data.colour import ColourJitter
 from nasrepro.data.splits import capped, eval_loader, eval_tensors, make_loader, training_source
 from nasrepro.errors import ConfigError
 from nasrepro.evaluation.evaluate import evaluate_architectures, topk_hits
@@ -49,12 +50,14 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
     if optim.grad_clip is not None:
         raise ConfigError(f"{space_name}.standalone.grad_clip clips bi-level (differentiable) training only: remove it")
     out_json = Path(out_json)
+    jitter = ColourJitter.from_config(sa.get("colour_jitter"), f"{space_name}.standalone.colour_jitter")
     trainers = []
     for arch in archs:
         rng = seed_everything(seed)  # every member starts exactly as a job of its own would
         # forward(x, arch) with only this path's weights (DARTS: its evaluation network, ``standalone.network``)
         model = space.standalone_model(arch, num_classes, scfg["width"], **(sa.get("network") or {}))
-        train = make_loader(scfg, source, optim.batch_size, runtime, seed, augment=True, cutout=sa.get("cutout", 0))
+        train = make_loader(scfg, source, optim.batch_size, runtime, seed, augment=True, cutout=sa.get("cutout", 0),
+                            colour_jitter=jitter)
         ckpt = out_json.with_name(f"{out_json.stem}.{space.display_index(arch)}.ckpt.pt")
         name = space.format(arch)
         trainer = SupernetTrainer(model, [arch], None, [Phase("uniform", 1.0)], optim, runtime, train, None, rng,

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nasrepro.config import space_config
 from nasrepro.errors import ConfigError
 from nasrepro.layout import parse_benchmark
 from nasrepro.reporting import published
@@ -91,7 +92,9 @@ def sota_table(key: str, setting: str, searched: str | None = None):
             got = computed(cfg, inputs, setting, method, searched)
             note = "error = 100 - retrained test top-1; params of the paper-scale evaluation network"
             if searched:
-                note += f"; the {searched} search's cell, transferred (colour jitter of the seed's ImageNet recipe not applied)"
+                jitter = (space_config(cfg, setting).get("standalone") or {}).get("colour_jitter")
+                recipe = ("colour jitter " + " / ".join(f"{k} {v}" for k, v in jitter.items())) if jitter else "no colour jitter"
+                note += f"; the {searched} search's cell, transferred ({recipe})"
             rows.append({**row, **got, **({"note": note} if "error" in got else {})})
         return tag(with_published(pd.DataFrame(rows), published.HEPNAS_SOTA[key]), cfg)
 
