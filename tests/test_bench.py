@@ -19,7 +19,7 @@ def test_quick_bench_pooling_has_every_figure():
     # the quick settings cut to one repeat of each measurement: the test checks what is reported, not its precision
     small = Settings(batch=16, images=128, pool=2, steps=1, repeats=1, eval_batch=32, eval_archs=2, eval_repeats=1,
                      sampler_steps=50, tree_sizes=(36,), tree_repeats={36: 1}, max_cpu_step_s=1.0,
-                     representation_archs=3)
+                     representation_archs=3, packed_networks=2, packed_steps=2)
     r = run_bench("cpu", spaces=("pooling",), quick=True, tree_sizes=(36,), settings=small, threads=1,
                   log=lambda m: None)
     json.dumps(r, allow_nan=False)  # strict JSON
@@ -41,6 +41,7 @@ def test_quick_bench_pooling_has_every_figure():
     assert _positive(s["samplers"]["iterative-mcts"]["rebuild_ms"])
     pk = r["packed_ground_truth"]
     assert _positive(pk["alone_images_per_s"]) and _positive(pk["packed_images_per_s"]) and _positive(pk["speedup"])
+    assert (pk["networks"], pk["steps_each"]) == (2, 2)  # the settings' pack, not the defaults
     assert _positive(s["eval"]["archs_per_s"])
     reps = s["eval"]["representations"]  # sizes by closed form: B x classes, every weight, the sketch, L x B²
     b_img, width = reps["images"], t["width"]

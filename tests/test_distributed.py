@@ -51,16 +51,22 @@ def worker(rank: int, port: int, out: str) -> None:
     dist.destroy_process_group()
 
 
+def launch(fn, *args) -> None:
+    """The ranks as forked processes: a fork inherits the imported torch and this module, which a spawned
+    rank re-imports (seconds each), as the job server's forked jobs do."""
+    mp.start_processes(fn, args=args, nprocs=WORLD, join=True, start_method="fork")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.mark.workflow  # spawns the ranks as processes
+@pytest.mark.workflow  # forks the ranks as processes
 def test_ddp_two_ranks_equal_single_process_micro_batches(tmp_path):
     out = str(tmp_path / "ddp.pt")
-    mp.spawn(worker, args=(free_port(), out), nprocs=WORLD, join=True)
+    launch(worker, free_port(), out)
     ddp_params = torch.load(out, weights_only=True)
 
     net, batches, archs = problem()
@@ -106,11 +112,11 @@ def trainer_worker(rank: int, port: int, out_dir: str, stop_after: int | None) -
     dist.destroy_process_group()
 
 
-@pytest.mark.workflow  # spawns the ranks as processes
+@pytest.mark.workflow  # forks the ranks as processes
 def test_trainer_ranks_train_the_same_paths_and_resume(tmp_path):
     full, cut = tmp_path / "full", tmp_path / "cut"
     full.mkdir(), cut.mkdir()
-    mp.spawn(trainer_worker, args=(free_port(), str(full), None), nprocs=WORLD, join=True)
+    launch(trainer_worker, free_port(), str(full), None)
     r0, r1 = (torch.load(full / f"rank{r}.pt", weights_only=True) for r in range(WORLD))
     assert torch.equal(r0["visits"], r1["visits"]) and r0["visits"].sum() == 4  # same path at every step
     assert torch.equal(r0["values"], r1["values"])  # rewards averaged across ranks: identical samplers
@@ -118,8 +124,8 @@ def test_trainer_ranks_train_the_same_paths_and_resume(tmp_path):
         if r0["weights"][k].is_floating_point() and "running" not in k:
             torch.testing.assert_close(r0["weights"][k], r1["weights"][k], rtol=0, atol=1e-6)
     # killed after epoch 1, relaunched: rank 0's checkpoint brings both ranks back to the same run
-    mp.spawn(trainer_worker, args=(free_port(), str(cut), 1), nprocs=WORLD, join=True)
-    mp.spawn(trainer_worker, args=(free_port(), str(cut), None), nprocs=WORLD, join=True)
+    launch(trainer_worker, free_port(), str(cut), 1)
+    launch(trainer_worker, free_port(), str(cut), None)
     for rank in range(WORLD):
         resumed = torch.load(cut / f"rank{rank}.pt", weights_only=True)
         assert torch.equal(resumed["visits"], r0["visits"])

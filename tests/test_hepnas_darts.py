@@ -164,3 +164,48 @@ def test_hepnas_tables_report_retrained_error_paper_params_and_quoted_rows(tmp_p
     assert table7.loc[hd.HEPNAS, "error_c10"] == pytest.approx(2.75)
     assert "error_c100: not run yet" in table7.loc[hd.HEPNAS, "arch"]
     assert "error_c10: not run yet" in table7.loc["hepnas-darts-a", "arch"]
+
+
+def _darts_hep(tmp_path=None):
+    """HEP-NAS on a 3-cell DARTS search network (C = 2, 8 x 8 images), split edge-wise (Table 5's switch, the
+    cheapest split): the normal cell's edge 0 into 2 sub-supernets, each distilled from the previous optimum (B);
+    one batch an epoch."""
+    from nasrepro.data.loader import DeviceLoader
+    from nasrepro.runtime import make_runtime, seed_everything
+    from nasrepro.spaces import get_space
+    from nasrepro.testing import synthetic_images
+    from nasrepro.training.bilevel import ArchOptimConfig, BilevelTrainer
+    from nasrepro.training.hepnas import HepNasRun
+    from nasrepro.training.optim import OptimConfig
+
+    cfg = HepNasConfig.from_dict({"split_epochs": [1], "warm_epochs": [2], "alpha_fixed_epochs": 0, "gm_batches": 1,
+                                  "distill": "B", "partition": "edge"})
+    runtime = make_runtime("cpu", deterministic=True)
+    x, y = synthetic_images(12, 5)
+    x = x[:, :, :8, :8].contiguous()
+    rng = seed_everything(0)
+    space = get_space("darts")
+    model = space.build_relaxed(10, 0.125, layers=3)
+    train = DeviceLoader(x[:4], y[:4], 4, runtime.device, augment=True, seed=0)
+    val = DeviceLoader(x[4:8], y[4:8], 4, runtime.device, augment=False, seed=1)
+    base = BilevelTrainer(model, OptimConfig(epochs=cfg.total_epochs, batch_size=4, lr=0.025, grad_clip=5.0),
+                          ArchOptimConfig(lr=3e-4), runtime, train, val, rng, log=lambda m: None)
+    return HepNasRun(base, space.edges(), cfg, x[8:].float() / 255.0, y[8:], 4, np.random.default_rng(0),
+                     checkpoint=None if tmp_path is None else tmp_path / "hep.pt", log=lambda m: None)
+
+
+def test_a_darts_space_hepnas_run_killed_mid_distillation_resumes_exactly(tmp_path):
+    full = _darts_hep()
+    final = full.run()
+    assert [r["sub_supernets"] for r in full.records] == [2] and full.records[0]["edges"] == [0]
+    assert full.records[0]["remaining_space"] < SPACE_SIZE
+    # killed after the first of the stage's two distillation epochs: 2 sub-supernets and their teacher on disk
+    first = _darts_hep(tmp_path)
+    first.run(stop_after_lineage_epoch=2)
+    assert len(first.trainers) == 2 and first.teacher is not None and first.st["phase"] == "warm"
+    second = _darts_hep(tmp_path)
+    assert second.resume_if_possible() and len(second.trainers) == 2
+    again = second.run()
+    for (name, p), q in zip(final.model.state_dict().items(), again.model.state_dict().values()):
+        assert torch.equal(p, q), name
+    assert second.records == full.records and again.model.derive() == final.model.derive()

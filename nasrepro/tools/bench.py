@@ -90,6 +90,8 @@ class Settings:
     tree_repeats: dict      # N -> timed builds
     max_cpu_step_s: float   # CPU: reduce NB-Macro / NB201 width while a full-width step is slower
     representation_archs: int = 36  # consecutive architectures (lexicographic, as a whole-space pass shares prefixes)
+    packed_networks: int = 4        # stand-alone networks timed one after another and as one pack
+    packed_steps: int = 4           # training steps of each
 
 
 def default_settings(device_type: str, quick: bool) -> Settings:
@@ -517,10 +519,10 @@ def _representation_costs(space, model: nn.Module, runtime, settings: Settings) 
 
 
 # ------------------------------------------------------------------------------------------ packed ground truth
-def _packed_throughput(space, runtime, settings: Settings, width: float, rng: np.random.Generator,
-                       networks: int = 4, steps: int = 4) -> dict:
+def _packed_throughput(space, runtime, settings: Settings, width: float, rng: np.random.Generator) -> dict:
     """Stand-alone training of ``networks`` small networks one after another vs as one pack
     (``training.packed``: interleaved steps, one CUDA stream each), in one process, same steps."""
+    networks, steps = settings.packed_networks, settings.packed_steps
     from nasrepro.training.optim import OptimConfig
     from nasrepro.training.packed import run_concurrently
     from nasrepro.training.supernet import Phase, SupernetTrainer
