@@ -245,6 +245,12 @@ def test_drop_path_and_auxiliary_head():
     loss.backward()
     assert aux.auxiliary_head.classifier.weight.grad is not None
     assert aux.eval()(_x(size=32)).shape == (2, 10)
+    # 16 px input leaves 4x4 maps at the head: a config error naming the switch, not a pooling error
+    with pytest.raises(ConfigError, match="8x8 feature map.*auxiliary: false"):
+        aux.train()(_x(size=16))
+    # the ImageNet head's own size (224 px: 7x7 at 2/3 depth) passes the check
+    from nasrepro.spaces.darts_eval import AuxiliaryHead
+    assert AuxiliaryHead(4, 10, imagenet=True)(torch.randn(2, 4, 7, 7)).shape == (2, 10)
 
 
 def test_one_bilevel_epoch_runs_on_the_relaxed_darts_network():

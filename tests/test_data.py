@@ -379,3 +379,27 @@ def test_mean_std_constants():
     assert mean_std("cifar100")[0] == CIFAR100_MEAN
     with pytest.raises(KeyError):
         mean_std("mnist")
+
+
+def test_a_settings_resolution_area_averages_its_images_and_scales_the_crop_padding():
+    from nasrepro.data.source import downsampled
+    from nasrepro.data.splits import make_loader, training_source
+    from nasrepro.runtime import make_runtime
+
+    images = torch.arange(2 * 3 * 4 * 4, dtype=torch.uint8).reshape(2, 3, 4, 4)
+    half = downsampled(images, 2)
+    # by hand: each output pixel is the mean of its 2 x 2 block (rounded half to even)
+    block = images[1, 2, 2:4, 0:2].float().mean()
+    assert half.shape == (2, 3, 2, 2) and half.dtype == torch.uint8 and int(half[1, 2, 1, 0]) == int(torch.round(block))
+    assert downsampled(images, 4) is images
+    with pytest.raises(DataError, match="must divide"):
+        downsampled(images, 3)
+    # a setting's key reaches the training source and its loader: 16 px demo images, 2-pixel crop padding
+    cfg = {"data_root": None, "download": False}
+    scfg = {"dataset": "demo-cifar10", "train_images": 20, "resolution": 16}
+    source, classes = training_source(cfg, scfg)
+    full, _ = training_source(cfg, {**scfg, "resolution": None})
+    assert source.images.shape[1:] == (3, 16, 16) and classes == 10
+    assert torch.equal(source.images, downsampled(full.images, 16)) and torch.equal(source.labels, full.labels)
+    loader = make_loader(scfg, source, 4, make_runtime("cpu"), 0, augment=True)
+    assert loader.pad == 2 and make_loader({**scfg, "resolution": None}, full, 4, make_runtime("cpu"), 0, True).pad == 4

@@ -73,9 +73,34 @@ def food101_list(root: str, split: str) -> ImageList:
     return ImageList([(str(f), int(y)) for f, y in zip(data._image_files, data._labels)], list(data.classes))
 
 
-def load_source(dataset: str, cfg: dict, split: str) -> tuple[Source, int]:
+def downsampled(images: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 images [N, C, H, W] area-averaged to ``size`` x ``size`` (``size`` must divide H and W equally):
+    the mean of each k x k block, rounded half to even."""
+    h, w = images.shape[-2:]
+    if size == h == w:
+        return images
+    if h != w or size <= 0 or h % size:
+        raise DataError(f"resolution {size} must divide the {h}x{w} images of the dataset evenly (square images); "
+                        f"use one of {[d for d in range(8, h + 1) if h % d == 0]} or drop the setting's resolution")
+    k = h // size
+    return torch.nn.functional.avg_pool2d(images.float(), k).round().to(torch.uint8)
+
+
+def load_source(dataset: str, cfg: dict, split: str, resolution: int | None = None) -> tuple[Source, int]:
     """(source, number of classes) of a dataset's ``train`` or ``test`` split. The segmentation sets
-    (``cityscapes``, the demo's ``shapes``) have per-pixel labels [N, H, W]."""
+    (``cityscapes``, the demo's ``shapes``) have per-pixel labels [N, H, W]. ``resolution`` (a setting's key)
+    area-downsamples an in-memory classification set (``downsampled``); folder datasets crop to it in their
+    loaders instead."""
+    source, num_classes = _load_source(dataset, cfg, split)
+    if resolution and source.images is not None:
+        if source.labels.dim() != 1:
+            raise DataError(f"resolution applies to classification images; {dataset} has per-pixel labels "
+                            "(set cityscapes_size instead)")
+        source = Source(source.labels, images=downsampled(source.images, int(resolution)))
+    return source, num_classes
+
+
+def _load_source(dataset: str, cfg: dict, split: str) -> tuple[Source, int]:
     if dataset == "shapes":  # the demo's stand-in for Cityscapes, generated at run time (nasrepro.data.shapes)
         from nasrepro.data.shapes import SHAPE_CLASSES, SHAPES_SPLITS, make_shapes
 

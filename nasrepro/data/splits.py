@@ -44,7 +44,7 @@ def capped(source: Source, limit: int | None) -> Source:
 
 def training_source(cfg: dict, scfg: dict) -> tuple[Source, int]:
     """The section's training set, capped at ``train_images``, and its number of classes."""
-    source, num_classes = load_source(scfg["dataset"], cfg, "train")
+    source, num_classes = load_source(scfg["dataset"], cfg, "train", scfg.get("resolution"))
     return capped(source, scfg.get("train_images")), num_classes
 
 
@@ -79,8 +79,11 @@ def make_loader(scfg: dict, source: Source, batch_size: int, runtime: Runtime, s
                                  rank=rank if augment else 0, world=world if augment else 1,
                                  folder=source.folder, rows=source.rows, colour_jitter=colour_jitter)
     mean, std = mean_std(scfg["dataset"])
-    # NB201 crops its 16x16 ImageNet16-120 images with 2-pixel padding (CIFAR: 4).
+    # NB201 crops its 16x16 ImageNet16-120 images with 2-pixel padding (CIFAR: 4); a downsampled set
+    # (``resolution``) scales CIFAR's 4 pixels at 32 with its side
     pad = IMAGENET16_PAD if scfg["dataset"] == "imagenet16-120" else PAD
+    if scfg.get("resolution") and scfg["dataset"] != "imagenet16-120":
+        pad = max(1, PAD * int(scfg["resolution"]) // 32)
     return DeviceLoader(source.images, source.labels, batch_size, runtime.device, augment=augment, seed=seed,
                         drop_last=drop_last, mean=mean, std=std, channels_last=runtime.channels_last,
                         shuffle=shuffle, pad=pad, cutout=cutout, colour_jitter=colour_jitter)

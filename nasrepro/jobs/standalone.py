@@ -44,7 +44,7 @@ def run_standalone(cfg: dict, space_name: str, arch_texts: Sequence[str], seed: 
     source, num_classes = training_source(cfg, scfg)
     if source.images is not None:  # one device copy shared by the pack
         source = Source(source.labels.to(runtime.device), images=source.images.to(runtime.device))
-    test, _ = load_source(scfg["dataset"], cfg, "test")
+    test, _ = load_source(scfg["dataset"], cfg, "test", scfg.get("resolution"))
     test_limit = scfg["evaluation"].get("test_images")
     optim = OptimConfig.from_dict(sa)
     if optim.grad_clip is not None:

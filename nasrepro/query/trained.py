@@ -59,7 +59,7 @@ class TrainedObjective:
         self.work_dir = Path(work_dir)
         self.runtime = runtime_from_config(cfg)
         self.split = nas_split(cfg, self.scfg)
-        self.test, _ = load_source(dataset, cfg, "test")
+        self.test, _ = load_source(dataset, cfg, "test", scfg.get("resolution"))
         tr = scfg["train"]
         self.metric = (f"validation error (%) on {dataset} of the network assembled from the term, trained "
                        f"{tr['epochs']} epochs (batch {tr['batch_size']}, lr {tr['lr']}) on the train half")

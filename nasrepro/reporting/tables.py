@@ -107,7 +107,8 @@ def setting_protocol(cfg: dict, setting: str) -> str:
     network = "".join(f", {k} {v}" for k, v in sorted((scfg.get("network") or {}).items()))
     archs = f"{ev['rank_archs']:,} random" if ev.get("rank_archs") else "all"
     val = f"{ev['val_images']:,}" if ev.get("val_images") else "all"
-    return (f"preset {cfg['preset']}: {scfg['dataset']}, width {scfg['width']:g}{network}, {split}, "
+    dataset = scfg["dataset"] + (f" at {scfg['resolution']} px" if scfg.get("resolution") else "")
+    return (f"preset {cfg['preset']}: {dataset}, width {scfg['width']:g}{network}, {split}, "
             f"{search['epochs']} epochs x batch {search['batch_size']}, lr {search['lr']:g}; "
             f"tau over {archs} architectures on {val} validation images" + (f"; {scfg['note']}" if scfg.get("note") else ""))
 

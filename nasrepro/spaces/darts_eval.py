@@ -27,6 +27,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from nasrepro.errors import ConfigError
 from nasrepro.spaces.base import Arch
 from nasrepro.spaces.darts import (MULTIPLIER, OPS, PER_CELL, PER_NODE, STEPS, cell_plan, check_arch, make_op,
                                    parse_genotype, preprocess)
@@ -95,8 +96,16 @@ class AuxiliaryHead(nn.Module):
         layers.append(nn.ReLU(inplace=False))
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(768, num_classes)
+        self.stride = 2 if imagenet else 3
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # a shape check on the host: the pool then the 2x2 conv must leave 1x1 (CIFAR: 8x8 maps from 32 px
+        # input; ImageNet: 7x7 from 224 px), else the pool or the classifier fails with a bare shape error
+        side = x.shape[-1]
+        if side < 5 or (side - 5) // self.stride != 1:
+            raise ConfigError(f"the auxiliary head needs a {'7x7' if self.stride == 2 else '8x8'} feature map at 2/3 "
+                              f"depth ({'224' if self.stride == 2 else '32'} px input), got {x.shape[-2]}x{side}; set "
+                              "the setting's standalone.network.auxiliary: false for other image sizes")
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
