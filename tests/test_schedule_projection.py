@@ -67,3 +67,23 @@ def test_bench_prices_the_projections_per_image_from_its_measured_steps():
     assert got["nb201-hepnas search"]["total_s"] == pytest.approx(want["total_s"])
     assert got["darts-hepnas search"]["measured_at"] == {"batch": 16, "width": 0.25}
     assert got["darts-hepnas evaluation"]["total_s"] == pytest.approx(600 * 50_000 * 0.1)  # 1.6 s / 16 images
+
+
+def test_the_paper_preset_is_found_from_any_folder_and_its_absence_stops_bench_before_measuring(tmp_path, monkeypatch):
+    from nasrepro.errors import ConfigError
+    from nasrepro.tools import protocol
+    from nasrepro.tools.bench import run_bench
+
+    monkeypatch.chdir(tmp_path)  # no config/ here: the source checkout's preset is used
+    assert protocol.default_config() == protocol.CHECKOUT_CONFIG and protocol.CHECKOUT_CONFIG.exists()
+    assert protocol.paper_section("darts-hepnas")[1]["search"]["batch_size"] == 128  # HEP-NAS appendix
+    monkeypatch.setattr(protocol, "CHECKOUT_CONFIG", tmp_path / "elsewhere" / "config.yaml")
+    with pytest.raises(ConfigError, match="repository root"):
+        protocol.require_config()
+
+    def measured(*args, **kwargs):  # reaching any measurement would be too late for the error
+        raise AssertionError("bench measured before checking for the paper preset")
+
+    monkeypatch.setattr("nasrepro.runtime.make_runtime", measured)
+    with pytest.raises(ConfigError, match="paper preset"):
+        run_bench("cpu", spaces=("pooling",), quick=True)

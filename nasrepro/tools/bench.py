@@ -785,6 +785,9 @@ def _run_bench(device, spaces, quick, log, tree_sizes, settings, threads) -> dic
     from nasrepro.spaces import get_space
     from nasrepro.runtime import make_runtime
 
+    from nasrepro.tools.protocol import require_config
+
+    require_config()  # the projections read the paper preset: fail before minutes of measuring, not after
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     runtime = make_runtime(device, deterministic=False)
     if runtime.device.type == "cpu":

@@ -12,7 +12,27 @@ from nasrepro.errors import ConfigError
 # Training-set sizes before the 50/50 NAS split: CIFAR's 50,000, and the ImageNet counts NB201's code asserts
 TRAIN_IMAGES = {"cifar10": 50_000, "cifar100": 50_000, "imagenet16-120": EXPECTED_COUNTS[120][0],
                 "imagenet": EXPECTED_COUNTS[1000][0]}
-DEFAULT_CONFIG = "config/config.yaml"
+CONFIG_NAME = Path("config") / "config.yaml"
+# a source checkout (the editable install the README asks for) has the preset next to the package
+CHECKOUT_CONFIG = Path(__file__).resolve().parents[2] / CONFIG_NAME
+
+
+def default_config() -> Path:
+    """The workflow's config: ``config/config.yaml`` under the working directory, else the source checkout's."""
+    here = Path.cwd() / CONFIG_NAME
+    return here if here.exists() or not CHECKOUT_CONFIG.exists() else CHECKOUT_CONFIG
+
+
+def require_config(config: str | Path | None = None) -> Path:
+    """``config`` (default: ``default_config()``), or a ConfigError naming where it was looked for."""
+    path = Path(config) if config is not None else default_config()
+    if not path.exists():
+        raise ConfigError(f"bench projections read the paper preset from {path}, which is missing; run from the "
+                          f"repository root (the folder holding {CONFIG_NAME})")
+    return path
+
+
+DEFAULT_CONFIG = None  # resolved by ``require_config`` when read
 
 
 @dataclass(frozen=True)
@@ -32,19 +52,16 @@ class Protocol:
         return asdict(self)
 
 
-def paper_section(setting: str, config: str | Path = DEFAULT_CONFIG) -> tuple[dict, dict]:
+def paper_section(setting: str, config: str | Path | None = DEFAULT_CONFIG) -> tuple[dict, dict]:
     """(the resolved paper preset, its ``setting`` section)."""
     from nasrepro import config as cfgmod
 
-    path = Path(config)
-    if not path.exists():
-        raise ConfigError(f"bench projections read the paper preset from {path}, which is missing; run from the "
-                          "repository root or pass --config")
+    path = require_config(config)
     resolved = cfgmod.resolve(cfgmod.load(path, {"preset": "paper"}))
     return resolved, cfgmod.space_config(resolved, setting)
 
 
-def paper_protocol(setting: str, method: str, config: str | Path = DEFAULT_CONFIG) -> Protocol:
+def paper_protocol(setting: str, method: str, config: str | Path | None = DEFAULT_CONFIG) -> Protocol:
     """The paper preset's protocol for ``method`` in ``setting``."""
     from nasrepro import config as cfgmod
     from nasrepro import methods
