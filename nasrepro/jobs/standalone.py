@@ -10,8 +10,8 @@ import pandas as pd
 import torch
 
 from nasrepro.config import space_config, space_of, training_fingerprint
-from nasrepro.data.source import Source, load_source
 from nasrepro.data.colour import ColourJitter
+from nasrepro.data.source import Source, load_source
 from nasrepro.data.splits import capped, eval_loader, eval_tensors, make_loader, training_source
 from nasrepro.errors import ConfigError
 from nasrepro.evaluation.evaluate import evaluate_architectures, topk_hits

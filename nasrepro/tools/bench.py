@@ -522,10 +522,11 @@ def _representation_costs(space, model: nn.Module, runtime, settings: Settings) 
 def _packed_throughput(space, runtime, settings: Settings, width: float, rng: np.random.Generator) -> dict:
     """Stand-alone training of ``networks`` small networks one after another vs as one pack
     (``training.packed``: interleaved steps, one CUDA stream each), in one process, same steps."""
-    networks, steps = settings.packed_networks, settings.packed_steps
     from nasrepro.training.optim import OptimConfig
     from nasrepro.training.packed import run_concurrently
     from nasrepro.training.supernet import Phase, SupernetTrainer
+
+    networks, steps = settings.packed_networks, settings.packed_steps
 
     archs = space.enumerate()
     pick = [tuple(archs[i]) for i in rng.choice(len(archs), size=networks, replace=False)]
@@ -782,9 +783,8 @@ def run_bench(device: str = "cpu", spaces: Sequence[str] = DEFAULT_SPACES, quick
 
 
 def _run_bench(device, spaces, quick, log, tree_sizes, settings, threads) -> dict:
-    from nasrepro.spaces import get_space
     from nasrepro.runtime import make_runtime
-
+    from nasrepro.spaces import get_space
     from nasrepro.tools.protocol import require_config
 
     require_config()  # the projections read the paper preset: fail before minutes of measuring, not after

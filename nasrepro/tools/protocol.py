@@ -32,8 +32,6 @@ def require_config(config: str | Path | None = None) -> Path:
     return path
 
 
-DEFAULT_CONFIG = None  # resolved by ``require_config`` when read
-
 
 @dataclass(frozen=True)
 class Protocol:
@@ -52,7 +50,7 @@ class Protocol:
         return asdict(self)
 
 
-def paper_section(setting: str, config: str | Path | None = DEFAULT_CONFIG) -> tuple[dict, dict]:
+def paper_section(setting: str, config: str | Path | None = None) -> tuple[dict, dict]:
     """(the resolved paper preset, its ``setting`` section)."""
     from nasrepro import config as cfgmod
 
@@ -61,7 +59,7 @@ def paper_section(setting: str, config: str | Path | None = DEFAULT_CONFIG) -> t
     return resolved, cfgmod.space_config(resolved, setting)
 
 
-def paper_protocol(setting: str, method: str, config: str | Path | None = DEFAULT_CONFIG) -> Protocol:
+def paper_protocol(setting: str, method: str, config: str | Path | None = None) -> Protocol:
     """The paper preset's protocol for ``method`` in ``setting``."""
     from nasrepro import config as cfgmod
     from nasrepro import methods

@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from nasrepro.tools.protocol import DEFAULT_CONFIG, TRAIN_IMAGES, paper_section
+from nasrepro.tools.protocol import TRAIN_IMAGES, paper_section
 from nasrepro.training.distillation import VARIANTS
 from nasrepro.training.hepnas import HepNasConfig, split_units
 
@@ -70,7 +70,7 @@ def evaluation_seconds(epochs: int, train_images: int, step_per_image: float) ->
 
 
 def paper_hepnas_projection(setting: str, method: str, edges: Sequence[tuple[int, int]], ops_per_edge: int,
-                            costs: StepCosts, config: str | Path | None = DEFAULT_CONFIG) -> dict:
+                            costs: StepCosts, config: str | Path | None = None) -> dict:
     """``hepnas_seconds`` of the paper preset's ``method`` in ``setting`` (its schedule, batch and the training
     half of the dataset), priced by ``costs``."""
     from nasrepro import config as cfgmod
@@ -89,7 +89,7 @@ def paper_hepnas_projection(setting: str, method: str, edges: Sequence[tuple[int
 
 
 def paper_evaluation_projection(setting: str, step_per_image: float,
-                                config: str | Path | None = DEFAULT_CONFIG) -> dict:
+                                config: str | Path | None = None) -> dict:
     """``evaluation_seconds`` of the paper preset's retraining of ``setting``'s found cell (``standalone``)."""
     _, scfg = paper_section(setting, config)
     st = scfg["standalone"]
