@@ -4,6 +4,8 @@ evaluation network's published parameter count, and drop-path. Tiny networks onl
 
 from __future__ import annotations
 
+import copy
+import functools
 import itertools
 import math
 
@@ -16,6 +18,7 @@ from nasrepro.spaces import get_space
 from nasrepro.spaces.darts import (CELL_SIZE, EDGES, NUM_EDGES, NUM_OPS, OPS, PER_CELL, MixedOpDarts, arch_from_index,
                                    check_arch, derive_genotype, edge_index, node_size)
 from nasrepro.spaces.darts_eval import DARTS_V2, DartsNetwork, EvalCell, count_parameters, drop_path
+from nasrepro.spaces.batched import batch_norm
 from nasrepro.training.task import task_loss
 
 SPACE = get_space("darts")
@@ -56,28 +59,113 @@ def test_one_hot_masked_relaxation_is_exactly_the_genotypes_path(train):
         assert model.derive() == arch
 
 
-def test_masked_and_none_operations_are_not_computed():
-    model = _relaxed(layers=2)
-    calls: dict[tuple[int, int, str], int] = {}
+def _runs(model: MixedOpDarts) -> dict[tuple[int, int, str], tuple[int, bool]]:
+    """Per (cell, edge, op): how often its batch norm counted a batch, and whether its weights got a gradient
+    (ops without a batch norm, the stride-1 skip, are left out: they compute nothing)."""
+    out = {}
     for c, cell in enumerate(model.net.cells):
-        assert "none" not in cell.edges[0]  # ``none`` has no module at all
         for e, edge in enumerate(cell.edges):
             for name, op in edge.items():
-                op.register_forward_hook(lambda m, i, o, key=(c, e, name): calls.__setitem__(key, calls.get(key, 0) + 1))
-    x = _x()
-    model(x)
-    assert len(calls) == 2 * NUM_EDGES * (NUM_OPS - 1) and set(calls.values()) == {1}  # each op once per edge
+                bns = [m for m in op.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+                if bns:
+                    grads = [p.grad is not None for p in op.parameters()]
+                    out[c, e, name] = (int(bns[-1].num_batches_tracked), any(grads))
+    return out
+
+
+def test_masked_and_none_operations_are_not_computed():
+    """A masked operation neither runs (its batch norms count no batch) nor gets a gradient; every kept one
+    runs exactly once per pass (the edges leaving a state run batched, so module hooks are not the witness)."""
+    model = _relaxed(layers=2).train()
+    assert "none" not in model.net.cells[0].edges[0]  # ``none`` has no module at all
+    x = _x(4)
+    model(x).sum().backward()
+    runs = _runs(model)
+    # 6 ops with a batch norm per edge; a reduction cell's 8 strided skips (FactorizedReduce) have one too
+    assert len(runs) == sum(NUM_EDGES * 6 + 8 * cell.reduction for cell in model.net.cells)
+    assert {n for n, _ in runs.values()} == {1}
+    assert all(g for (_, e, name), (_, g) in runs.items() if "pool" not in name)  # pools have no weights
     keep = np.random.default_rng(0).random((2, NUM_EDGES, NUM_OPS)) < 0.4
     keep[:, :, 0] = True
     model.set_mask(keep)
-    calls.clear()
-    model(x)
-    for c, cell in enumerate(model.net.cells):
-        k = int(cell.reduction)
-        for e in range(NUM_EDGES):
-            for o in range(1, NUM_OPS):
-                assert calls.get((c, e, OPS[o]), 0) == int(keep[k, e, o]), (c, e, OPS[o])
+    model.zero_grad(set_to_none=True)
+    model(x).sum().backward()
+    for (c, e, name), (n, grad) in _runs(model).items():
+        kept = bool(keep[int(model.net.cells[c].reduction), e, OPS.index(name)])
+        assert n == 1 + kept, (c, e, name)
+        if "pool" not in name:
+            assert grad == kept, (c, e, name)
     assert torch.equal(model.arch_weights()[~torch.as_tensor(keep)], torch.zeros(int((~keep).sum())))
+
+
+def _per_edge(cell, s0: torch.Tensor, s1: torch.Tensor, w: torch.Tensor, keep) -> torch.Tensor:
+    """DARTS's ``MixedOp`` loop, the reference: every kept operation of every edge run on its own module."""
+    states = [cell.preprocess0(s0), cell.preprocess1(s1)]
+    for j in range(4):
+        total = None
+        for src in range(j + 2):
+            e = edge_index(src, j)
+            for o in range(1, NUM_OPS):
+                if keep[e][o]:
+                    y = w[e, o] * cell.edges[e][OPS[o]](states[src])
+                    total = y if total is None else total + y
+        states.append(cell._node(total, states[1]))
+    return torch.cat(states[2:], dim=1)
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_batched_mixed_cells_compute_darts_s_per_edge_loop(train):
+    """Outputs, every gradient and every batch norm's running statistics of the batched mixed pass agree with
+    the per-edge loop to float64 rounding, under a random mask with a ``none``-only edge and a node left with
+    nothing but ``none``; in the reduction cell the strided skips are FactorizedReduce."""
+    model = _relaxed(layers=3).double()
+    reference = copy.deepcopy(model)
+    for cell in reference.net.cells:
+        cell.forward_mixed = functools.partial(_per_edge, cell)
+    keep = np.random.default_rng(3).random((2, NUM_EDGES, NUM_OPS)) < 0.5
+    keep[:, :, 3] |= ~keep.any(-1)
+    keep[0, 5] = [True] + [False] * 7                     # edge (0, 4): only ``none``
+    keep[1, [edge_index(s, 3) for s in range(5)]] = False  # reduction node 5: nothing but ``none``
+    keep[1, [edge_index(s, 3) for s in range(5)], 0] = True
+    for m in (model, reference):
+        m.set_mask(keep)
+        with torch.no_grad():
+            m.alpha.copy_(torch.randn(m.alpha.shape, generator=torch.Generator().manual_seed(2)))
+        m.train(train)
+    x, y = _x(6, dtype=torch.float64), torch.arange(6) % 10
+    for _ in range(2):
+        outs = [m(x) for m in (model, reference)]
+        torch.testing.assert_close(outs[0], outs[1], rtol=1e-12, atol=1e-12)
+        for m, out in zip((model, reference), outs):
+            m.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(out, y).backward()
+        for (name, p), q in zip(model.named_parameters(), reference.parameters()):
+            assert (p.grad is None) == (q.grad is None), name
+            if p.grad is not None:
+                torch.testing.assert_close(p.grad, q.grad, rtol=1e-10, atol=1e-12, msg=name)
+    got, want = model.state_dict(), reference.state_dict()
+    for name in want:
+        torch.testing.assert_close(got[name], want[name], rtol=1e-12, atol=1e-12, msg=name)
+
+
+def test_batched_batch_norm_is_each_module_s_own():
+    """One batch norm over several modules' channel groups equals each module on its own group, running
+    statistics and batch counts included (bit for bit: batch norm is per channel)."""
+    torch.manual_seed(0)
+    bns = [torch.nn.BatchNorm2d(3, affine=affine) for affine in (False,) * 3]
+    twins = copy.deepcopy(bns)
+    x = torch.randn(5, 9, 4, 4)
+    for train in (True, True, False):
+        for b in (*bns, *twins):
+            b.train(train)
+        got = batch_norm(x, bns)
+        want = torch.cat([b(x[:, 3 * i: 3 * i + 3].contiguous()) for i, b in enumerate(twins)], dim=1)
+        assert torch.equal(got, want)
+        for b, t in zip(bns, twins):
+            assert torch.equal(b.running_mean, t.running_mean) and torch.equal(b.running_var, t.running_var)
+            assert int(b.num_batches_tracked) == int(t.num_batches_tracked)
+        x = x * 2 + 1
+    assert int(bns[0].num_batches_tracked) == 2
 
 
 def test_edges_operations_and_architecture_weight_shapes():

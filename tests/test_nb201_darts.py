@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from nasrepro.nb201_cells import NUM_EDGES, OPS
+from nasrepro.nb201_cells import EDGES, NUM_EDGES, OPS
 from nasrepro.runtime import make_runtime, seed_everything
 from nasrepro.spaces import get_space
 from nasrepro.spaces.nb201_mixed import NUM_OPS, MixedOpNB201, mixed_cell
@@ -40,20 +40,27 @@ def test_one_hot_weights_compute_exactly_the_single_path_network(train):
         assert model.derive() == arch
 
 
+def _bn_counts(model: MixedOpNB201) -> dict[tuple[int, int, str], int]:
+    """Batches each convolution's batch norm has counted, per (cell, edge, op): the witness that an operation
+    ran (the edges leaving a node run batched, not through their modules' ``forward``)."""
+    return {(c, e, name): int(op.op[2].num_batches_tracked)
+            for c, cell in enumerate(model.net.cells) if hasattr(cell, "edges")
+            for e, edge in enumerate(cell.edges) for name, op in edge.items() if name.startswith("nor_conv")}
+
+
 def test_mixed_edge_is_the_weighted_sum_of_its_operations_each_computed_once():
     model = _relaxed()
     with torch.no_grad():
         model.alpha.copy_(torch.randn(NUM_EDGES, NUM_OPS))
-    calls = {}
-    for e, edge in enumerate(model.net.cells[0].edges):
-        for name, op in edge.items():
-            op.register_forward_hook(lambda m, i, o, key=(e, name): calls.__setitem__(key, calls.get(key, 0) + 1))
     x, _ = _images(4)
+    model.train()
+    model(x)
+    assert set(_bn_counts(model).values()) == {1}  # each convolution once per pass, never once per path
     model.eval()
     with torch.no_grad():
         h = model.net.stem(x)
         w = model.arch_weights()
-        got = mixed_cell(model.net.cells[0], h, w, model.keep)
+        got = mixed_cell(model.net.cells[0], h, w, model.keep.tolist())
         # by hand: node 3 of a NB201 cell sums the edges 0->3, 1->3, 2->3 (edges 3, 4, 5)
         cell = model.net.cells[0]
         def edge(e, z):
@@ -62,8 +69,52 @@ def test_mixed_edge_is_the_weighted_sum_of_its_operations_each_computed_once():
         n2 = edge(1, h) + edge(2, n1)
         n3 = edge(3, h) + edge(4, n1) + edge(5, n2)
         torch.testing.assert_close(got, n3, rtol=1e-5, atol=1e-6)
-    assert set(calls.values()) == {2}  # once in the cell, once in the hand computation; never once per path
-    assert len(calls) == NUM_EDGES * (NUM_OPS - 1) and all(name != "none" for _, name in calls)  # none never runs
+
+
+def test_batched_mixed_cell_matches_the_per_edge_sum_in_training():
+    """Train mode, with a random mask: output, every gradient and every running statistic agree with the
+    per-edge sum of the operations' own modules (float64 rounding)."""
+    model = _relaxed().double().train()
+    reference = _relaxed().double().train()
+    keep = np.random.default_rng(1).random((NUM_EDGES, NUM_OPS)) < 0.6
+    keep[:, 1] |= ~keep.any(-1)
+    keep[2] = [True, False, False, False, False]  # edge 1->2 keeps only ``none``
+    for m in (model, reference):
+        m.set_mask(keep)
+        with torch.no_grad():
+            m.alpha.copy_(torch.randn(NUM_EDGES, NUM_OPS, generator=torch.Generator().manual_seed(4)))
+    x, y = _images(6)
+    x = x.double()
+
+    def per_edge(cell, z, w, mask):
+        nodes = [z]
+        for i in range(1, 4):
+            total = None
+            for e, (src, dst) in enumerate(EDGES):
+                for o in range(1, NUM_OPS):
+                    if dst == i and mask[e][o]:
+                        t = w[e, o] * cell.edges[e][OPS[o]](nodes[src])
+                        total = t if total is None else total + t
+            nodes.append(torch.zeros_like(z) if total is None else total)
+        return nodes[-1]
+
+    import nasrepro.spaces.nb201_mixed as mixed
+    out = model(x)
+    original = mixed.mixed_cell
+    try:
+        mixed.mixed_cell = per_edge
+        want = reference(x)
+    finally:
+        mixed.mixed_cell = original
+    torch.testing.assert_close(out, want, rtol=1e-12, atol=1e-12)
+    for m, o in ((model, out), (reference, want)):
+        torch.nn.functional.cross_entropy(o, y).backward()
+    for (name, p), q in zip(model.named_parameters(), reference.parameters()):
+        assert (p.grad is None) == (q.grad is None), name
+        if p.grad is not None:
+            torch.testing.assert_close(p.grad, q.grad, rtol=1e-10, atol=1e-12, msg=name)
+    for (name, a), b in zip(model.state_dict().items(), reference.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12, msg=name)
 
 
 def test_a_mask_removes_operations_from_the_weights_the_forward_and_the_derivation():
@@ -80,12 +131,13 @@ def test_a_mask_removes_operations_from_the_weights_the_forward_and_the_derivati
     torch.testing.assert_close(w.sum(-1), torch.ones(NUM_EDGES))
     arch = model.derive()
     assert arch[0] == OPS.index("skip_connect") and OPS.index("nor_conv_3x3") not in arch
-    for cell in model.net.cells:
-        if hasattr(cell, "edges"):
-            for edge in cell.edges:
-                edge["nor_conv_3x3"].register_forward_hook(lambda *a: (_ for _ in ()).throw(AssertionError("ran")))
     x, _ = _images(4)
-    model(x)  # a masked operation is never computed
+    model.train()
+    model(x).sum().backward()
+    for (_, e, name), count in _bn_counts(model).items():  # a masked operation is never computed
+        assert count == int(keep[e, OPS.index(name)]), (e, name)
+    assert all(p.grad is None for c in model.net.cells if hasattr(c, "edges")
+               for edge in c.edges for p in edge["nor_conv_3x3"].parameters())
     with pytest.raises(ValueError, match="one kept per edge"):
         model.set_mask(np.zeros((NUM_EDGES, NUM_OPS), dtype=bool))
 

@@ -23,7 +23,8 @@ Search network (DARTS §3.1.1): stem conv3x3 to 3C (+BN), ``layers`` cells (8, C
 Relaxation (``MixedOpDarts``): one architecture-weight tensor ``alpha`` of shape [2, 14, 8], row 0 the normal
     cell's and row 1 the reduction cell's (DARTS keeps two [14, 8] tensors; one tensor keeps a single mask,
     optimiser state and checkpoint entry, and ``arch_parameters()`` returns ``[alpha]``). Each edge computes
-    ``sum_o w[o] * o(x)`` with every operation run once per edge input; ``none`` is never run (it adds
+    ``sum_o w[o] * o(x)`` with every operation run once per edge input, the edges leaving one state batched
+    into one call per operation type (``darts_mixed``); ``none`` is never run (it adds
     zero) and a masked operation is neither weighted nor run.
 
 Architectures (genotypes)
@@ -53,6 +54,7 @@ from torch import nn
 
 from nasrepro.errors import ConfigError
 from nasrepro.spaces.base import Arch, SearchSpace, Supernet
+from nasrepro.spaces.darts_mixed import source_sums
 from nasrepro.spaces.nb201 import ReLUConvBN
 from nasrepro.spaces.relaxed import RelaxedSupernet
 
@@ -279,7 +281,8 @@ class SearchCell(nn.Module):
     def forward(self, s0: torch.Tensor, s1: torch.Tensor, cell_arch: Sequence[int] | None = None,
                 w: torch.Tensor | None = None, keep: list[list[bool]] | None = None) -> torch.Tensor:
         """The single path of one cell's genotype (16 ints: per node ``in_a, op_a, in_b, op_b``), or with
-        ``cell_arch`` None the mixed cell of ``forward_mixed`` (so module hooks see both)."""
+        ``cell_arch`` None the mixed cell of ``forward_mixed`` (so hooks on the cell see both;
+        the mixed pass runs the edges' operations batched, not through their modules' ``forward``)."""
         if cell_arch is None:
             return self.forward_mixed(s0, s1, w, keep)
         states = [self.preprocess0(s0), self.preprocess1(s1)]
@@ -293,24 +296,40 @@ class SearchCell(nn.Module):
     def forward_mixed(self, s0: torch.Tensor, s1: torch.Tensor, w: torch.Tensor,
                       keep: list[list[bool]]) -> torch.Tensor:
         """Every edge mixed by ``w`` [14, 8] over the operations ``keep`` allows; ``none`` and masked
-        operations are not run. Sums run source by source, so a one-hot ``w`` that keeps only a genotype's
-        edges adds exactly what ``forward`` adds."""
+        operations are not run. The edges leaving one state run batched (``darts_mixed.source_sums``); a node
+        adds its sources' sums in source order, so a one-hot ``w`` that keeps only a genotype's edges adds
+        exactly what ``forward`` adds."""
         states = [self.preprocess0(s0), self.preprocess1(s1)]
-        for j in range(STEPS):
-            total = None
-            for src in range(j + 2):
-                e = edge_index(src, j)
-                for o in range(1, NUM_OPS):
-                    if keep[e][o]:
-                        y = w[e, o] * self.edges[e][OPS[o]](states[src])
-                        total = y if total is None else total + y
-            if total is None:  # every edge of the node runs only ``none``
-                n, _, h, wd = states[1].shape
-                if self.reduction:
-                    h, wd = (h + 1) // 2, (wd + 1) // 2
-                total = states[1].new_zeros(n, self.c, h, wd)
-            states.append(total)
+        pending: list[torch.Tensor | None] = [None] * STEPS
+        for src in range(STEPS + 1):  # node 5 feeds no edge
+            if src >= 2:
+                states.append(self._node(pending[src - 2], states[1]))
+            first = max(0, src - 1)
+            out = [edge_index(src, j) for j in range(first, STEPS)]
+            sums = source_sums(self.edges, states[src], out, w, keep, 2 if self.reduction and src < 2 else 1)
+            if src == 1:  # both inputs feed every node: one addition for the four
+                sums = pending[0] if sums is None else sums if pending[0] is None else pending[0] + sums
+                pending[0] = None
+                if sums is not None:
+                    pending = [sums[:, j] for j in range(STEPS)]
+                continue
+            if src == 0:
+                pending[0] = sums  # held whole until source 1's sums join it
+                continue
+            if sums is not None:
+                for i, j in enumerate(range(first, STEPS)):
+                    pending[j] = sums[:, i] if pending[j] is None else pending[j] + sums[:, i]
+        states.append(self._node(pending[STEPS - 1], states[1]))
         return torch.cat(states[2:], dim=1)
+
+    def _node(self, total: torch.Tensor | None, s1: torch.Tensor) -> torch.Tensor:
+        """A node's sum, or zeros where every edge into it runs only ``none``."""
+        if total is not None:
+            return total
+        n, _, h, wd = s1.shape
+        if self.reduction:
+            h, wd = (h + 1) // 2, (wd + 1) // 2
+        return s1.new_zeros(n, self.c, h, wd)
 
 
 class DartsSearchNetwork(Supernet):
