@@ -19,7 +19,7 @@ from nasrepro.testing import synthetic_images
 from nasrepro.training.bilevel import ArchOptimConfig, BilevelTrainer
 from nasrepro.training.distillation import distillation, smd_loss
 from nasrepro.training.gradient_matching import gradient_similarity
-from nasrepro.training.hepnas import HepNasConfig, HepNasRun
+from nasrepro.training.hepnas import HepNasConfig, HepNasRun, TeacherLogits
 from nasrepro.training.optim import OptimConfig
 
 
@@ -159,6 +159,44 @@ def test_hepnas_shrinks_the_space_stage_by_stage_and_resumes_exactly(tmp_path):
     for (name, p), q in zip(final.model.state_dict().items(), again.model.state_dict().values()):
         assert torch.equal(p, q), name
     assert second.records == full.records
+
+
+def test_teachers_logits_are_made_once_per_batch_and_state_and_the_run_is_unchanged(monkeypatch):
+    """Distillation D with 2 and then 4 sub-supernets, 2 batches per epoch, 2 distillation rounds per stage: the
+    run with shared teacher logits ends bit-equal to one where every student recomputes every teacher's
+    logits, with 2 forwards per sibling, batch and round where the students made n - 1 (and the previous
+    optimum's once per batch, not once per student)."""
+    split = {"split_epochs": [1, 2], "warm_epochs": [2, 2], "alpha_fixed_epochs": 1, "gm_batches": 1}
+    original, made = TeacherLogits.logits, []
+
+    def counted(self, who, model, step, images):
+        before = self.forwards
+        out = original(self, who, model, step, images)
+        made.append(self.forwards - before)
+        return out
+
+    def recompute(self, who, model, step, images):  # what each student did before: its own forward
+        self.slots.clear()
+        return original(self, who, model, step, images)
+
+    monkeypatch.setattr(TeacherLogits, "logits", counted)
+    hep, shared = _hep_run(split)
+    monkeypatch.setattr(TeacherLogits, "logits", recompute)
+    reference_hep, reference = _hep_run(split)
+    for (name, p), q in zip(shared.model.state_dict().items(), reference.model.state_dict().values()):
+        assert torch.equal(p, q), name
+    assert hep.records == reference_hep.records
+    # reads: per stage, n students x (n - 1 siblings + the previous optimum) x 2 batches x 2 rounds
+    assert len(made) == sum(n * n * 2 * 2 for n in (2, 4))
+    assert sum(made) == sum((2 * n - 2 + 1) * 2 * 2 for n in (2, 4))  # 12 + 28 forwards instead of 16 + 64
+
+
+def _hep_run(split: dict) -> tuple[HepNasRun, BilevelTrainer]:
+    cfg = HepNasConfig.from_dict(split)
+    x, y = synthetic_images(24, 9)
+    hep = HepNasRun(_trainer(cfg.total_epochs), EDGES, cfg, x.float() / 255.0, y, 12, np.random.default_rng(0),
+                    log=lambda m: None)
+    return hep, hep.run()
 
 
 def test_bad_hepnas_options_are_named():

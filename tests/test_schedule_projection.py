@@ -16,10 +16,11 @@ def test_stage_plan_counts_sub_supernets_teachers_and_matching_passes():
     hep = HepNasConfig.from_dict({"split_epochs": [10, 20, 30], "warm_epochs": [10, 10, 10], "gm_batches": 100})
     plan = stage_plan(hep, NB201_EDGES, 5)
     assert [s["sub_supernets"] for s in plan] == [2, 4, 8]  # NB201's hierarchies of 1, 2, 3 edges (Eq. 4)
-    assert [s["distill_forwards"] for s in plan] == [2, 4, 8]  # D: the previous optimum and every sibling
+    # D, per batch and round: the previous optimum once, each of n siblings twice but the first and last once
+    assert [s["teacher_forwards"] for s in plan] == [3, 7, 15]
     assert [s["gm_passes"] for s in plan] == [500, 1000, 1500]  # edges x 5 operations x 100 batches
-    for variant, teachers in (("A", [0, 0, 0]), ("B", [1, 1, 1]), ("C", [1, 3, 7])):
-        assert [s["distill_forwards"] for s in stage_plan(replace(hep, distill=variant), NB201_EDGES, 5)] == teachers
+    for variant, teachers in (("A", [0, 0, 0]), ("B", [1, 1, 1]), ("C", [2, 6, 14])):
+        assert [s["teacher_forwards"] for s in stage_plan(replace(hep, distill=variant), NB201_EDGES, 5)] == teachers
     edge_wise = stage_plan(replace(hep, partition="edge"), NB201_EDGES, 5)
     assert [(s["edges"], s["sub_supernets"]) for s in edge_wise] == [(1, 2)] * 3
     few_shot = stage_plan(replace(hep, partition="edge", groups="each"), NB201_EDGES, 5)
@@ -30,11 +31,11 @@ def test_hepnas_seconds_by_hand():
     hep = HepNasConfig.from_dict({"split_epochs": [1, 2], "warm_epochs": [1, 1], "gm_batches": 3})
     got = hepnas_seconds(hep, NB201_EDGES, 5, train_images=10, batch=5, costs=StepCosts(2.0, 1.0, 0.5))
     assert got["supernet_s"] == 2 * 10 * 2.0
-    # stage 1: 2 subs x 1 epoch x 10 images x (2 + 2 teachers x 0.5); stage 2: 4 x 1 x 10 x (2 + 4 x 0.5)
-    assert got["distillation_s"] == 60.0 + 160.0
+    # stage 1: 1 epoch x 10 images x (2 subs x 2 + 3 teacher forwards x 0.5); stage 2: 1 x 10 x (4 x 2 + 7 x 0.5)
+    assert got["distillation_s"] == 55.0 + 115.0
     # (1 edge + 2 edges) x 5 operations x 3 batches of 5 images, at 1 s per image
     assert got["gradient_matching_s"] == 45 * 5 * 1.0
-    assert got["total_s"] == 40.0 + 220.0 + 225.0
+    assert got["total_s"] == 40.0 + 170.0 + 225.0
 
 
 def test_paper_projections_follow_the_paper_preset():

@@ -6,8 +6,9 @@ and prices it with per-image step costs measured by ``nasrepro bench``:
 - supernet phase: ``split_epochs[-1]`` epochs of bi-level steps (architecture step on a validation batch,
   then a weight step) of the one kept supernet;
 - stage k: ``2 ** |h_k|`` sub-supernets (two groups per edge, Eq. 4), each trained ``warm_epochs[k]`` epochs
-  of bi-level steps, every weight step adding the no-grad forwards Search-space Mutual Distillation reads
-  (the previous optimum and/or each sibling, by ``distill``);
+  of bi-level steps, plus the no-grad teacher forwards Search-space Mutual Distillation reads (by ``distill``):
+  per batch and round the previous optimum's once and each sibling's twice, before and after it trains
+  (``training.hepnas.TeacherLogits``: 2n - 2 sibling forwards for n students, not n(n - 1));
 - gradient matching before stage k: for each edge of h_k, ``gm_batches`` batches x one forward-backward per
   operation of the edge.
 
@@ -39,14 +40,15 @@ class StepCosts:
 
 def stage_plan(cfg: HepNasConfig, edges: Sequence[tuple[int, int]], ops_per_edge: int) -> list[dict]:
     """Per stage: the edges split, the sub-supernets spawned, their distillation epochs, and the teacher
-    forwards each of their weight steps adds (the natural order; a random order splits other units)."""
+    forwards per batch of a distillation round, all students together (the natural order; a random order
+    splits other units)."""
     units = split_units(edges, cfg, np.random.default_rng(0))
     previous, siblings = VARIANTS[cfg.distill]
     plan = []
     for k, unit in enumerate(units):
         subs = 2 ** len(unit) if cfg.groups == "mincut" else ops_per_edge ** len(unit)
         plan.append({"stage": k + 1, "edges": len(unit), "sub_supernets": subs, "warm_epochs": cfg.warm_epochs[k],
-                     "distill_forwards": int(bool(previous)) + (subs - 1 if siblings else 0),
+                     "teacher_forwards": int(bool(previous)) + (2 * subs - 2 if siblings else 0),
                      "gm_passes": 0 if cfg.groups == "each" else len(unit) * ops_per_edge * cfg.gm_batches})
     return plan
 
@@ -57,7 +59,7 @@ def hepnas_seconds(cfg: HepNasConfig, edges: Sequence[tuple[int, int]], ops_per_
     per_epoch = train_images  # images an epoch steps over (costs are per image)
     plan = stage_plan(cfg, edges, ops_per_edge)
     supernet = cfg.split_epochs[-1] * per_epoch * costs.bilevel
-    warm = sum(s["sub_supernets"] * s["warm_epochs"] * per_epoch * (costs.bilevel + s["distill_forwards"] * costs.forward)
+    warm = sum(s["warm_epochs"] * per_epoch * (s["sub_supernets"] * costs.bilevel + s["teacher_forwards"] * costs.forward)
                for s in plan)
     matching = sum(s["gm_passes"] * batch * costs.weight for s in plan)
     return {"stages": plan, "supernet_s": supernet, "distillation_s": warm, "gradient_matching_s": matching,
