@@ -59,8 +59,8 @@ def hepnas_seconds(cfg: HepNasConfig, edges: Sequence[tuple[int, int]], ops_per_
     per_epoch = train_images  # images an epoch steps over (costs are per image)
     plan = stage_plan(cfg, edges, ops_per_edge)
     supernet = cfg.split_epochs[-1] * per_epoch * costs.bilevel
-    warm = sum(s["warm_epochs"] * per_epoch * (s["sub_supernets"] * costs.bilevel + s["teacher_forwards"] * costs.forward)
-               for s in plan)
+    warm = sum(s["warm_epochs"] * per_epoch
+               * (s["sub_supernets"] * costs.bilevel + s["teacher_forwards"] * costs.forward) for s in plan)
     matching = sum(s["gm_passes"] * batch * costs.weight for s in plan)
     return {"stages": plan, "supernet_s": supernet, "distillation_s": warm, "gradient_matching_s": matching,
             "total_s": supernet + warm + matching}

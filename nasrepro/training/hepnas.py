@@ -9,10 +9,10 @@ each other; keep the one with the best validation accuracy (Eq. 5) as the next S
 architecture is S's argmax (Alg. 1 line 16).
 
 Choices where the seed is silent (documented here and in the README): the teachers (S and the siblings) run in
-eval mode under ``no_grad``, so distilling does not move their BN statistics, and each teacher's logits
-of a batch are made once per state of its network and shared by the students (``TeacherLogits``); validation accuracy (Eq. 5) is
-the relaxed network's, in eval mode, on the validation half; the learning-rate schedule spans the whole
-lineage (supernet plus distillation epochs) and a sub-supernet continues its parent's.
+eval mode under ``no_grad``, so distilling does not move their BN statistics, and each teacher's logits of a
+batch are made once per state of its network and shared by the students (``TeacherLogits``); validation
+accuracy (Eq. 5) is the relaxed network's, in eval mode, on the validation half; the learning-rate schedule
+spans the whole lineage (supernet plus distillation epochs) and a sub-supernet continues its parent's.
 
 ``partition: edge`` (Table 5's edge-wise ablation) splits one edge per stage instead of one hierarchy.
 ``groups: each`` gives one sub-supernet per operation of the split edge instead of Eq. 2's two groups: with one
