@@ -307,15 +307,6 @@ class SearchCell(nn.Module):
             first = max(0, src - 1)
             out = [edge_index(src, j) for j in range(first, STEPS)]
             sums = source_sums(self.edges, states[src], out, w, keep, 2 if self.reduction and src < 2 else 1)
-            if src == 1:  # both inputs feed every node: one addition for the four
-                sums = pending[0] if sums is None else sums if pending[0] is None else pending[0] + sums
-                pending[0] = None
-                if sums is not None:
-                    pending = [sums[:, j] for j in range(STEPS)]
-                continue
-            if src == 0:
-                pending[0] = sums  # held whole until source 1's sums join it
-                continue
             if sums is not None:
                 for i, j in enumerate(range(first, STEPS)):
                     pending[j] = sums[:, i] if pending[j] is None else pending[j] + sums[:, i]
